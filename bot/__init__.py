@@ -1,0 +1,1 @@
+"""Dockhand's Slack side: parsing, authorization, rendering, ack and dispatch."""

@@ -1,0 +1,86 @@
+"""parse -> authorize -> handler -> render: the one path every front end takes."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+
+from bot import messages
+from bot.parser import overview, parse, usage_of
+from bot.policy import Policy, Requester
+from bot.render import Reply, apology_reply, error_reply, reply_for
+from handlers import handler_for
+from handlers.commands import Command, Help
+from handlers.engines import Engines, translate_engine_errors
+from handlers.errors import DockhandError
+from handlers.results import Result, TextResult
+
+log = logging.getLogger("dockhand.pipeline")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A command that parsed and passed policy, ready to run."""
+
+    command: Command
+    text: str
+    requester: Requester
+
+
+class Pipeline:
+    def __init__(self, engines: Engines, policy: Policy) -> None:
+        self.engines = engines
+        self.policy = policy
+
+    def prepare(self, text: str, requester: Requester) -> Prepared:
+        """Parse and authorize. Fast and engine-free, so it can run inside Slack's ack."""
+        command = parse(text)
+        self.policy.authorize(command, requester)
+        return Prepared(command, text, requester)
+
+    def execute(self, command: Command) -> Result:
+        if isinstance(command, Help):
+            return help_result(command)
+        url = self.engines.url(command.host)
+        client = self.engines.client(command.host)
+        with translate_engine_errors(command.host, url, self.engines.timeout):
+            return handler_for(command)(command, client)
+
+    def finish(self, prepared: Prepared) -> Reply:
+        """Run a prepared command and render its reply; never raises."""
+        started = time.monotonic()
+        try:
+            result = self.execute(prepared.command)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a reply
+            return self.failure(exc, prepared.text)
+        elapsed = time.monotonic() - started
+        command = prepared.command
+        context = "" if isinstance(command, Help) else f"{command.host} · {elapsed:.2f} s"
+        return reply_for(result, ephemeral=not command.changes_state, context=context)
+
+    def run(self, text: str, requester: Requester) -> Reply:
+        try:
+            prepared = self.prepare(text, requester)
+        except Exception as exc:  # noqa: BLE001
+            return self.failure(exc, text)
+        return self.finish(prepared)
+
+    def failure(self, exc: BaseException, text: str) -> Reply:
+        if isinstance(exc, DockhandError):
+            log.info("command failed: %r: %s", text, exc.message)
+            return error_reply(exc)
+        reference = uuid.uuid4().hex[:10]
+        log.error("unexpected error ref=%s for %r", reference, text, exc_info=exc)
+        return apology_reply(reference)
+
+
+def help_result(command: Help) -> TextResult:
+    if command.topic:
+        return TextResult(title=f"/docker {command.topic}", text=usage_of(command.topic))
+    width = max(len(path) for path, _ in overview())
+    lines = [f"{path:<{width}}   {summary}" for path, summary in overview()]
+    return TextResult(title="Dockhand: the docker CLI, from chat", text="\n".join(
+        ["Commands:", *lines, "", messages.help_footer()]
+    ))

@@ -1,0 +1,94 @@
+"""Settings read from the environment (and a .env file), validated once at start."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import AnyUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+
+# docker's own default when DOCKER_HOST is unset.
+DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
+LOCAL = "local"
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message names it in one line."""
+
+
+class Settings(BaseSettings):
+    """Every setting Dockhand has. Names are the environment variables' names."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: AnyUrl = Field(
+        AnyUrl("https://slack.com/api/"), validation_alias="SLACK_API_URL"
+    )
+    slash_command: str = Field("/docker", validation_alias="DOCKHAND_SLASH_COMMAND")
+
+    redis_url: str | None = Field(None, validation_alias="REDIS_URL")
+    docker_host: str = Field(DEFAULT_DOCKER_HOST, validation_alias="DOCKER_HOST")
+    # More engines by name, as JSON: {"prod": "tcp://10.0.0.5:2376"}. DOCKER_HOST is `local`.
+    extra_hosts: dict[str, str] = Field(default_factory=dict, validation_alias="DOCKHAND_HOSTS")
+    docker_api_version: str = Field("auto", validation_alias="DOCKHAND_DOCKER_API_VERSION")
+    docker_timeout: float = Field(30.0, gt=0, validation_alias="DOCKHAND_DOCKER_TIMEOUT")
+
+    policy_file: Path | None = Field(None, validation_alias="DOCKHAND_POLICY")
+    workers: int = Field(8, ge=1, le=256, validation_alias="DOCKHAND_WORKERS")
+    log_level: str = Field("INFO", validation_alias="DOCKHAND_LOG_LEVEL")
+    log_json: bool = Field(False, validation_alias="DOCKHAND_LOG_JSON")
+
+    @field_validator("docker_host", mode="after")
+    @classmethod
+    def _docker_host_scheme(cls, value: str) -> str:
+        if not value.startswith(("unix://", "tcp://", "ssh://", "http://", "https://")):
+            raise ValueError("must start with unix://, tcp://, ssh://, http:// or https://")
+        return value
+
+    @field_validator("extra_hosts", mode="before")
+    @classmethod
+    def _hosts_json(cls, value: object) -> object:
+        if isinstance(value, str):
+            return json.loads(value) if value.strip() else {}
+        return value
+
+    @field_validator("log_level", mode="after")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return value.upper()
+
+    @property
+    def hosts(self) -> Mapping[str, str]:
+        """Engine URLs by host name; `local` is DOCKER_HOST."""
+        return {LOCAL: self.docker_host, **self.extra_hosts}
+
+    def require(self, *names: str) -> None:
+        """Fail with one line when a setting this mode needs is absent."""
+        for name in names:
+            field = type(self).model_fields[name]
+            if getattr(self, name) is None:
+                raise ConfigError(f"{field.validation_alias} is not set")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings, turning pydantic's report into one line that names the setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else "settings"
+        raise ConfigError(f"{name}: {first['msg']}") from None
+    except SettingsError as exc:
+        # pydantic-settings decodes JSON-valued settings itself and names the field, not the env.
+        match = re.search(r'field "(\w+)"', str(exc))
+        field = Settings.model_fields.get(match.group(1)) if match else None
+        name = str(field.validation_alias) if field else "settings"
+        raise ConfigError(f"{name}: not valid JSON") from None

@@ -1,0 +1,74 @@
+"""Dockhand's one error tree. Everything a user may see is a DockhandError.
+
+    DockhandError                 shown to the user as it is
+     +-- UsageError               the user's mistake: names the bad token, carries the usage line
+     |    +-- UnknownCommand      no such command; carries did-you-mean suggestions
+     +-- NotAllowed               policy said no
+     +-- EngineError              the engine refused (its own explanation)
+     |    +-- NoSuchObject        404: no such container, image, network...
+     |    +-- EngineUnreachable   cannot connect to the engine at all
+     |    +-- EngineTimeout       the engine did not answer in time
+
+Any other exception is a bug: the user gets a short apology and a reference id,
+the log gets the traceback under the same id.
+"""
+
+from __future__ import annotations
+
+
+class DockhandError(Exception):
+    """Base of every error whose message is fit to show a user."""
+
+    #: process exit status for `dockhand do`
+    exit_status = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UsageError(DockhandError):
+    """The command text is wrong. `token` is the offending word, `usage` the usage line."""
+
+    exit_status = 2
+
+    def __init__(self, message: str, *, usage: str = "", token: str | None = None) -> None:
+        super().__init__(message)
+        self.usage = usage
+        self.token = token
+
+
+class UnknownCommand(UsageError):
+    def __init__(self, token: str, suggestions: list[str], usage: str = "") -> None:
+        hint = f" Did you mean `{suggestions[0]}`?" if suggestions else ""
+        super().__init__(f"unknown command `{token}`.{hint}", usage=usage, token=token)
+        self.suggestions = suggestions
+
+
+class NotAllowed(DockhandError):
+    """Authorization denied. `rule` names the policy rule that decided."""
+
+    def __init__(self, message: str, *, rule: str = "") -> None:
+        super().__init__(message)
+        self.rule = rule
+
+
+class EngineError(DockhandError):
+    """The Docker engine answered with an error."""
+
+
+class NoSuchObject(EngineError):
+    pass
+
+
+class EngineUnreachable(EngineError):
+    def __init__(self, host: str, url: str) -> None:
+        super().__init__(f"cannot reach Docker at {host} ({url})")
+        self.host = host
+        self.url = url
+
+
+class EngineTimeout(EngineError):
+    def __init__(self, host: str, timeout: float) -> None:
+        super().__init__(f"Docker at {host} did not answer within {timeout:g} s")
+        self.host = host
