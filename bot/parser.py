@@ -75,8 +75,11 @@ class DockerArgumentParser(argparse.ArgumentParser):
 
 
 def _offending(message: str) -> str | None:
-    match = re.search(r"unrecognized arguments: (\S+)", message) or re.search(
-        r"(?:invalid \w+ value|invalid argument|invalid choice): '?\"?([^'\"]+)", message
+    match = (
+        re.search(r"unrecognized arguments: (\S+)", message)
+        or re.search(r'invalid argument "([^"]+)"', message)
+        or re.search(r"invalid (?:\w+ value|choice): '([^']+)'", message)
+        or re.search(r"argument ([-\w/]+): expected", message)
     )
     return match.group(1) if match else None
 

@@ -69,7 +69,7 @@ class Pipeline:
 
     def failure(self, exc: BaseException, text: str) -> Reply:
         if isinstance(exc, DockhandError):
-            log.info("command failed: %r: %s", text, exc.message)
+            log.debug("command failed: %r: %s", text, exc.message)
             return error_reply(exc)
         reference = uuid.uuid4().hex[:10]
         log.error("unexpected error ref=%s for %r", reference, text, exc_info=exc)

@@ -1,0 +1,109 @@
+"""`dockhand`: serve the Slack bot, run one command (`do`), or a terminal console."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+from bot import logs, messages
+from bot.policy import Requester
+from config import ConfigError, Settings, load_settings
+
+log = logging.getLogger("dockhand")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dockhand", description=__doc__)
+    sub = parser.add_subparsers(dest="mode", required=True)
+    serve = sub.add_parser("serve", help="run the Slack bot")
+    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--bind", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
+    do = sub.add_parser("do", help="run one command as a slash command would")
+    do.add_argument("text", help="what a user types after /docker, in one argument")
+    do.add_argument("--user", default="cli")
+    do.add_argument("--channel", default="cli")
+    do.add_argument("--json", action="store_true", help="print one JSON object")
+    sub.add_parser("console", help="an interactive terminal for trying commands")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        logs.setup(settings.log_level, settings.log_json, _secrets(settings))
+        if args.mode == "serve":
+            return serve_forever(settings, args.bind, args.port)
+        if args.mode == "do":
+            return do_once(settings, args.text, Requester(args.user, args.channel, "cli"), args.json)
+        from bot.console import run_console
+
+        return run_console(settings)
+    except ConfigError as exc:
+        print(f"dockhand: {exc}", file=sys.stderr)
+        return 1
+
+
+def _secrets(settings: Settings) -> list[str]:
+    values = [settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token]
+    return [v.get_secret_value() for v in values if v is not None]
+
+
+def do_once(settings: Settings, text: str, requester: Requester, as_json: bool) -> int:
+    from bot.runtime import Runtime
+
+    runtime = Runtime.from_settings(settings)
+    try:
+        reply = runtime.pipeline.run(text, requester)
+    finally:
+        runtime.close()
+    if as_json:
+        print(json.dumps(reply.as_json(), indent=None))
+    else:
+        print(reply.text, file=sys.stdout if reply.ok else sys.stderr)
+    return reply.exit_status
+
+
+def serve_forever(settings: Settings, bind: str, port: int) -> int:
+    from bot.runtime import Runtime
+    from bot.server import DockhandHTTPServer
+    from bot.slack_app import build_app
+
+    settings.require("slack_bot_token")
+    socket_mode = settings.slack_app_token is not None
+    if not socket_mode:
+        settings.require("slack_signing_secret")
+    runtime = Runtime.from_settings(settings)
+    if runtime.pipeline.policy.is_open:
+        log.warning(messages.open_policy_warning())
+    app = build_app(runtime)
+    # In Socket Mode the port serves only /healthz (and metrics); events come over the socket.
+    server = DockhandHTTPServer((bind, port), None if socket_mode else app, runtime.health)
+    stopping = threading.Event()
+
+    def stop(signum: int, frame: object) -> None:
+        log.info("signal %d: shutting down", signum)
+        stopping.set()
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    if socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        assert settings.slack_app_token is not None
+        handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
+        handler.connect()
+        log.info("Socket Mode connected; health on %s:%d", bind, port)
+    log.info("listening on %s:%d", bind, server.server_address[1])
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+        runtime.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

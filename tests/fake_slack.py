@@ -1,0 +1,159 @@
+"""A fake Slack Web API on 127.0.0.1 that records every call and enforces Slack's limits.
+
+It answers the Web API methods Dockhand uses, response_url posts (/response/<id>) and
+the files upload v2 flow. A payload over Slack's limits is refused the way Slack refuses
+it, so a test sees what a real workspace would.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_MESSAGE_TEXT = 40000
+
+
+@dataclass
+class Call:
+    path: str
+    body: dict[str, Any]
+    headers: dict[str, str]
+    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def method(self) -> str:
+        return self.path.removeprefix("/api/")
+
+
+def limit_error(body: dict[str, Any]) -> str | None:
+    """Slack's error code for a message over its limits, or None."""
+    text = body.get("text") or ""
+    if len(text) > MAX_MESSAGE_TEXT:
+        return "msg_too_long"
+    blocks = body.get("blocks") or []
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    if len(blocks) > MAX_BLOCKS:
+        return "invalid_blocks"
+    for block in blocks:
+        section = block.get("text") or {}
+        if block.get("type") == "section" and len(section.get("text", "")) > MAX_SECTION_TEXT:
+            return "invalid_blocks"
+    return None
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._ts = itertools.count(1)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self.server.daemon_threads = True
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"
+
+    def response_url(self, key: str) -> str:
+        return f"{self.url}/response/{key}"
+
+    def start(self) -> FakeSlack:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def record(self, call: Call) -> None:
+        with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    def find(self, predicate: Callable[[Call], bool]) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if predicate(c)]
+
+    def wait_for(self, predicate: Callable[[Call], bool], timeout: float = 20.0) -> Call:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                for call in self.calls:
+                    if predicate(call):
+                        return call
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    paths = [c.path for c in self.calls]
+                    raise AssertionError(f"no matching Slack call within {timeout} s; saw {paths}")
+                self._changed.wait(left)
+
+    def answer(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if path.startswith("/response/"):
+            error = limit_error(body)
+            return (400, {"ok": False, "error": error}) if error else (200, {"ok": True})
+        if path.startswith("/upload/"):
+            return 200, {"ok": True}
+        method = path.removeprefix("/api/")
+        if method == "auth.test":
+            return 200, {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1",
+                         "user": "dockhand", "team": "test", "url": f"{self.url}/"}
+        if method in {"chat.postMessage", "chat.update", "chat.postEphemeral"}:
+            error = limit_error(body)
+            if error:
+                return 200, {"ok": False, "error": error}
+            ts = body.get("ts") or f"{int(time.time())}.{next(self._ts):06d}"
+            return 200, {"ok": True, "channel": body.get("channel"), "ts": ts,
+                         "message": {"text": body.get("text"), "ts": ts}}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts):08d}"
+            return 200, {"ok": True, "file_id": file_id, "upload_url": f"{self.url}/upload/{file_id}"}
+        if method == "files.completeUploadExternal":
+            return 200, {"ok": True, "files": body.get("files")}
+        return 200, {"ok": False, "error": "unknown_method"}
+
+
+def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length)
+            kind = self.headers.get("Content-Type", "")
+            body: dict[str, Any]
+            if "json" in kind:
+                body = json.loads(raw or b"{}")
+            elif "x-www-form-urlencoded" in kind:
+                body = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+            else:
+                body = {"raw": raw}
+            path = urlsplit(self.path).path
+            fake.record(Call(path, body, {k.lower(): v for k, v in self.headers.items()}))
+            status, answer = fake.answer(path, body)
+            data = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler

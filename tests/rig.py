@@ -1,0 +1,276 @@
+"""The real test rig: a private dockerd, a registry with auth, redis-server. Started and
+stopped by pid; nothing here ever talks to /var/run/docker.sock or leaves loopback.
+
+Also used by bench/ scripts, so it depends on nothing from pytest.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+import requests
+
+SYSTEM_SOCKET = "/var/run/docker.sock"
+BUSYBOX_APPLETS = ("sh", "ls", "echo", "sleep", "cat", "true", "false", "env", "id", "hostname",
+                   "yes", "head", "seq", "dd", "wc")
+TEST_IMAGE = "test/busybox:1.0"
+REGISTRY_USER, REGISTRY_PASSWORD = "ops", "secret"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except Exception:  # noqa: BLE001, S110 - not up yet
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"{what} did not come up within {timeout} s")
+
+
+@dataclass
+class Process:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def stop(self, grace: float = 15.0) -> None:
+        if self.popen.poll() is not None:
+            return
+        self.popen.send_signal(signal.SIGTERM)
+        try:
+            self.popen.wait(grace)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait(5)
+
+
+@dataclass
+class Engine:
+    """A private dockerd. `url` is what DOCKER_HOST would be; `cli()` is the real docker CLI."""
+
+    root: Path
+    process: Process | None = None
+    _client: docker.DockerClient | None = None
+
+    @property
+    def socket(self) -> Path:
+        return self.root / "docker.sock"
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket}"
+
+    @property
+    def data_root(self) -> Path:
+        return self.root / "data"
+
+    def start(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        log = self.root / "dockerd.log"
+        popen = subprocess.Popen(
+            [
+                "dockerd", "--host", self.url, "--data-root", str(self.data_root),
+                "--exec-root", str(self.root / "exec"), "--pidfile", str(self.root / "dockerd.pid"),
+                "--bridge=none", "--iptables=false", "--ip-masq=false",
+                "--insecure-registry", "127.0.0.0/8",
+            ],
+            stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        self.process = Process("dockerd", popen, log)
+        wait_for(lambda: self.client().ping(), 60, f"dockerd at {self.url}")
+        self.guard()
+
+    def client(self) -> docker.DockerClient:
+        if self._client is None:
+            self._client = docker.DockerClient(base_url=self.url, version="1.41", timeout=60)
+        return self._client
+
+    def guard(self) -> None:
+        """Refuse any engine but this rig's own: a prune must not eat a person's images."""
+        if SYSTEM_SOCKET in self.url:
+            raise RuntimeError("tests must never use the system Docker socket")
+        root = self.client().info()["DockerRootDir"]
+        if Path(root).resolve() != self.data_root.resolve():
+            raise RuntimeError(f"engine at {self.url} is not the rig's (root {root})")
+
+    def cli(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        """The real docker CLI, pointed at this engine only, with a private config dir."""
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "DOCKER_HOST": self.url,
+            "DOCKER_CONFIG": str(self.root / "cli-config"),
+            "HOME": str(self.root),
+        }
+        return subprocess.run(
+            ["docker", *args], env=env, capture_output=True, text=True, check=check, timeout=timeout
+        )
+
+    def import_busybox(self, reference: str = TEST_IMAGE) -> str:
+        """Build the busybox test image offline (docker import of a tarball)."""
+        busybox = shutil.which("busybox") or "/bin/busybox"
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            tar.add(busybox, arcname="bin/busybox")
+            for applet in BUSYBOX_APPLETS:
+                link = tarfile.TarInfo(f"bin/{applet}")
+                link.type, link.linkname = tarfile.SYMTYPE, "busybox"
+                tar.addfile(link)
+        repository, _, tag = reference.rpartition(":")
+        answer = self.client().api.import_image_from_data(
+            buffer.getvalue(), repository=repository, tag=tag, changes=['CMD ["/bin/sh"]']
+        )
+        return str(answer)
+
+    def remove_all_containers(self) -> None:
+        api = self.client().api
+        for container in api.containers(all=True):
+            api.remove_container(container["Id"], force=True, v=True)
+
+    def stop(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self.process is not None:
+            self.process.stop(grace=30)
+            self.process = None
+
+
+@dataclass
+class Registry:
+    root: Path
+    port: int = field(default_factory=free_port)
+    process: Process | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        htpasswd = subprocess.run(
+            ["htpasswd", "-Bbn", REGISTRY_USER, REGISTRY_PASSWORD],
+            capture_output=True, text=True, check=True,
+        ).stdout
+        (self.root / "htpasswd").write_text(htpasswd)
+        config = self.root / "registry.yml"
+        config.write_text(
+            "version: 0.1\n"
+            f"storage:\n  filesystem: {{rootdirectory: {self.root / 'data'}}}\n"
+            "  delete: {enabled: true}\n"
+            f"http: {{addr: '{self.address}'}}\n"
+            f"auth:\n  htpasswd: {{realm: test, path: {self.root / 'htpasswd'}}}\n"
+        )
+        log = self.root / "registry.log"
+        popen = subprocess.Popen(
+            ["docker-registry", "serve", str(config)],
+            stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        self.process = Process("registry", popen, log)
+        wait_for(
+            lambda: requests.get(f"http://{self.address}/v2/", timeout=1).status_code == 401,
+            30, f"registry at {self.address}",
+        )
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+            self.process = None
+
+
+@dataclass
+class RedisServer:
+    root: Path
+    port: int = field(default_factory=free_port)
+    process: Process | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        log = self.root / "redis.log"
+        popen = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
+             "--appendonly", "no", "--dir", str(self.root)],
+            stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        self.process = Process("redis", popen, log)
+
+        def ping() -> bool:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+
+        wait_for(ping, 20, f"redis at {self.port}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+            self.process = None
+
+
+class Rig:
+    """Owns a temp dir and everything started in it; `stop()` ends them all, by pid."""
+
+    def __init__(self) -> None:
+        # Short path: a unix socket path must stay under 108 bytes.
+        self.root = Path(tempfile.mkdtemp(prefix="dh-rig-", dir="/tmp"))
+        self._started: list[Engine | Registry | RedisServer] = []
+
+    def engine(self, name: str = "engine") -> Engine:
+        engine = Engine(self.root / name)
+        self._started.append(engine)
+        engine.start()
+        return engine
+
+    def registry(self) -> Registry:
+        registry = Registry(self.root / "registry")
+        self._started.append(registry)
+        registry.start()
+        return registry
+
+    def redis(self) -> RedisServer:
+        server = RedisServer(self.root / "redis")
+        self._started.append(server)
+        server.start()
+        return server
+
+    def stop(self) -> None:
+        for part in reversed(self._started):
+            part.stop()
+        self._started.clear()
+        _unmount_below(self.root)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _unmount_below(root: Path) -> None:
+    """dockerd unmounts on a clean exit; after a kill, leftovers must not block rmtree."""
+    mounts = Path("/proc/mounts").read_text().splitlines()
+    points = sorted((m.split()[1] for m in mounts if m.split()[1].startswith(str(root))), reverse=True)
+    for point in points:
+        subprocess.run(["umount", "-l", point], check=False, capture_output=True)

@@ -1,0 +1,109 @@
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.parser import SPECS, parse, usage_of
+from handlers.commands import Help, ListContainers, ListImages, ShowInfo, ShowVersion
+from handlers.errors import UnknownCommand, UsageError
+
+
+@pytest.mark.parametrize("text", ["ps", "container ls", "container ps", "container list", "PS"])
+def test_ps_aliases_are_one_command(text: str) -> None:
+    assert parse(text) == ListContainers()
+
+
+def test_ps_flags_long_short_and_combined() -> None:
+    assert parse("ps -aq --filter status=exited -f name=web") == ListContainers(
+        all=True, quiet=True, filters={"status": ["exited"], "name": ["web"]}
+    )
+    assert parse("ps --all=true --quiet=false -n 3 --no-trunc") == ListContainers(
+        all=True, last=3, no_trunc=True
+    )
+    assert parse("ps --filter=status=running") == ListContainers(filters={"status": ["running"]})
+
+
+def test_images_takes_repository_anywhere() -> None:
+    assert parse("images nginx -a") == ListImages(all=True, repository="nginx")
+    assert parse("image ls --digests -q") == ListImages(digests=True, quiet=True)
+
+
+def test_version_info_and_host() -> None:
+    assert parse("version") == ShowVersion()
+    assert parse("system info") == ShowInfo()
+    assert parse("-H prod info") == ShowInfo(host="prod")
+    assert parse("--host=prod ps") == ListContainers(host="prod")
+
+
+def test_help_forms() -> None:
+    assert parse("") == Help()
+    assert parse("help") == Help()
+    assert parse("help ps") == Help(topic="ps")
+    assert parse("ps --help") == Help(topic="container ls")
+    assert parse("image") == Help(topic="image")
+
+
+def test_unknown_command_suggests() -> None:
+    with pytest.raises(UnknownCommand) as caught:
+        parse("pss -a")
+    assert caught.value.token == "pss"
+    assert caught.value.suggestions[0] == "ps"
+    assert "Did you mean `ps`?" in caught.value.message
+
+
+def test_unknown_subcommand_suggests_within_group() -> None:
+    with pytest.raises(UnknownCommand) as caught:
+        parse("container lss")
+    assert caught.value.suggestions[0] == "container ls"
+
+
+@pytest.mark.parametrize(
+    ("text", "token", "message"),
+    [
+        ("ps --bogus", "--bogus", "unrecognized arguments"),
+        ("ps -n many", "many", "invalid int value"),
+        ("ps -f nokey", "nokey", "bad format of filter"),
+        ("ps --all=maybe", "maybe", "expected true or false"),
+        ("-X ps", "-X", "unknown flag"),
+        ("-H", "-H", "flag needs an argument"),
+    ],
+)
+def test_usage_errors_name_the_token_and_carry_usage(text: str, token: str, message: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        parse(text)
+    assert caught.value.token == token
+    assert message in caught.value.message
+    assert caught.value.usage.startswith(("usage: /docker", "/docker"))
+
+
+def test_no_abbreviations_like_pflag() -> None:
+    with pytest.raises(UsageError):
+        parse("ps --al")
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.path)
+def test_help_is_generated_from_each_parser(spec) -> None:  # type: ignore[no-untyped-def]
+    text = usage_of(spec.path)
+    assert f"/docker {spec.path}" in text
+    for action in spec.parser()._actions:
+        for option in action.option_strings:
+            assert option in text
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text())
+def test_any_text_parses_or_raises_usage_error(text: str) -> None:
+    try:
+        parse(text)
+    except UsageError:
+        pass
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["ps", "images", "-a", "-q", "--filter", "x=y", "-n", "3", "—all",
+                                 "“", "--no-trunc", "-H", "local", "=", "--all=", "image", "ls"]),
+                max_size=8))
+def test_command_like_text_parses_or_raises_usage_error(words: list[str]) -> None:
+    try:
+        parse(" ".join(words))
+    except UsageError:
+        pass
