@@ -36,7 +36,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.mode == "serve":
             return serve_forever(settings, args.bind, args.port)
         if args.mode == "do":
-            return do_once(settings, args.text, Requester(args.user, args.channel, "cli"), args.json)
+            return do_once(
+                settings, args.text, Requester(args.user, args.channel, "cli"), args.json
+            )
         from bot.console import run_console
 
         return run_console(settings)
@@ -94,7 +96,7 @@ def serve_forever(settings: Settings, bind: str, port: int) -> int:
 
         assert settings.slack_app_token is not None
         handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
-        handler.connect()
+        handler.connect()  # type: ignore[no-untyped-call]
         log.info("Socket Mode connected; health on %s:%d", bind, port)
     log.info("listening on %s:%d", bind, server.server_address[1])
     try:

@@ -16,8 +16,14 @@ from config import Settings
 
 HISTORY = Path.home() / ".dockhand_history"
 STATE_STYLES = {
-    "running": "green", "exited-ok": "dim", "exited": "red", "restarting": "yellow",
-    "unhealthy": "dark_orange", "paused": "yellow", "created": "blue", "dead": "red",
+    "running": "green",
+    "exited-ok": "dim",
+    "exited": "red",
+    "restarting": "yellow",
+    "unhealthy": "dark_orange",
+    "paused": "yellow",
+    "created": "blue",
+    "dead": "red",
 }
 
 

@@ -41,7 +41,9 @@ def setup(level: str, as_json: bool, secrets: Iterable[str]) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(Redact(secrets))
     handler.setFormatter(
-        JsonFormatter() if as_json else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        JsonFormatter()
+        if as_json
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]

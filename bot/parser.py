@@ -64,7 +64,9 @@ class DockerArgumentParser(argparse.ArgumentParser):
             if eq and name in self.bool_flags:
                 choice = value.lower()
                 if choice not in {"true", "false", "1", "0", "t", "f"}:
-                    self.error(f'invalid argument "{value}" for "{name}" flag: expected true or false')
+                    self.error(
+                        f'invalid argument "{value}" for "{name}" flag: expected true or false'
+                    )
                 if choice in {"true", "1", "t"}:
                     yield name
             else:
@@ -121,10 +123,19 @@ def _no_options(parser: DockerArgumentParser) -> None:
 def _ps_options(parser: DockerArgumentParser) -> None:
     parser.flag("-a", "--all", help="Show all containers (default shows just running)")
     parser.add_argument(
-        "-f", "--filter", action="append", metavar="FILTER", help="Filter output based on conditions provided"
+        "-f",
+        "--filter",
+        action="append",
+        metavar="FILTER",
+        help="Filter output based on conditions provided",
     )
     parser.add_argument(
-        "-n", "--last", type=int, default=-1, metavar="INT", help="Show n last created containers (includes all states)"
+        "-n",
+        "--last",
+        type=int,
+        default=-1,
+        metavar="INT",
+        help="Show n last created containers (includes all states)",
     )
     parser.flag("-l", "--latest", help="Show the latest created container (includes all states)")
     parser.flag("--no-trunc", help="Don't truncate output")
@@ -146,7 +157,11 @@ def _images_options(parser: DockerArgumentParser) -> None:
     parser.flag("-a", "--all", help="Show all images (default hides intermediate images)")
     parser.flag("--digests", help="Show digests")
     parser.add_argument(
-        "-f", "--filter", action="append", metavar="FILTER", help="Filter output based on conditions provided"
+        "-f",
+        "--filter",
+        action="append",
+        metavar="FILTER",
+        help="Filter output based on conditions provided",
     )
     parser.flag("--no-trunc", help="Don't truncate output")
     parser.flag("-q", "--quiet", help="Only show image IDs")
@@ -169,21 +184,53 @@ def _help_options(parser: DockerArgumentParser) -> None:
 
 
 SPECS: tuple[Spec, ...] = (
-    Spec("help", "Show the commands, or one command's usage", "[COMMAND]",
-         _help_options, lambda ns: {"topic": " ".join(ns.topic) or None}, Help),
-    Spec("version", "Show the Docker version information", "",
-         _no_options, lambda ns: {}, ShowVersion, aliases=("system version",)),
-    Spec("info", "Display system-wide information", "",
-         _no_options, lambda ns: {}, ShowInfo, aliases=("system info",)),
-    Spec("container ls", "List containers", "[OPTIONS]",
-         _ps_options, _ps_make, ListContainers, aliases=("ps", "container ps", "container list")),
-    Spec("image ls", "List images", "[OPTIONS] [REPOSITORY[:TAG]]",
-         _images_options, _images_make, ListImages, aliases=("images", "image list")),
+    Spec(
+        "help",
+        "Show the commands, or one command's usage",
+        "[COMMAND]",
+        _help_options,
+        lambda ns: {"topic": " ".join(ns.topic) or None},
+        Help,
+    ),
+    Spec(
+        "version",
+        "Show the Docker version information",
+        "",
+        _no_options,
+        lambda ns: {},
+        ShowVersion,
+        aliases=("system version",),
+    ),
+    Spec(
+        "info",
+        "Display system-wide information",
+        "",
+        _no_options,
+        lambda ns: {},
+        ShowInfo,
+        aliases=("system info",),
+    ),
+    Spec(
+        "container ls",
+        "List containers",
+        "[OPTIONS]",
+        _ps_options,
+        _ps_make,
+        ListContainers,
+        aliases=("ps", "container ps", "container list"),
+    ),
+    Spec(
+        "image ls",
+        "List images",
+        "[OPTIONS] [REPOSITORY[:TAG]]",
+        _images_options,
+        _images_make,
+        ListImages,
+        aliases=("images", "image list"),
+    ),
 )
 
-_BY_PATH: dict[str, Spec] = {
-    name: spec for spec in SPECS for name in (spec.path, *spec.aliases)
-}
+_BY_PATH: dict[str, Spec] = {name: spec for spec in SPECS for name in (spec.path, *spec.aliases)}
 GLOBAL_USAGE = f"{PROG} [-H HOST] COMMAND [OPTIONS]   ({PROG} help lists the commands)"
 
 

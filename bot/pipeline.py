@@ -53,7 +53,7 @@ class Pipeline:
         started = time.monotonic()
         try:
             result = self.execute(prepared.command)
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a reply
+        except Exception as exc:
             return self.failure(exc, prepared.text)
         elapsed = time.monotonic() - started
         command = prepared.command
@@ -63,7 +63,7 @@ class Pipeline:
     def run(self, text: str, requester: Requester) -> Reply:
         try:
             prepared = self.prepare(text, requester)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return self.failure(exc, text)
         return self.finish(prepared)
 
@@ -81,6 +81,7 @@ def help_result(command: Help) -> TextResult:
         return TextResult(title=f"/docker {command.topic}", text=usage_of(command.topic))
     width = max(len(path) for path, _ in overview())
     lines = [f"{path:<{width}}   {summary}" for path, summary in overview()]
-    return TextResult(title="Dockhand: the docker CLI, from chat", text="\n".join(
-        ["Commands:", *lines, "", messages.help_footer()]
-    ))
+    return TextResult(
+        title="Dockhand: the docker CLI, from chat",
+        text="\n".join(["Commands:", *lines, "", messages.help_footer()]),
+    )

@@ -60,7 +60,9 @@ class Policy:
         for role in roles:
             globs = catalog[role]
             denied = any(fnmatchcase(verb, g[1:]) for g in globs if g.startswith("!"))
-            allowed = next((g for g in globs if not g.startswith("!") and fnmatchcase(verb, g)), None)
+            allowed = next(
+                (g for g in globs if not g.startswith("!") and fnmatchcase(verb, g)), None
+            )
             if allowed and not denied:
                 return Decision(True, f"role {role}: {allowed}", roles)
         return Decision(False, f"roles {', '.join(roles)} do not allow {verb}", roles)
@@ -70,5 +72,7 @@ class Policy:
         decision = self.decide(verb, requester)
         if not decision.allowed:
             who = f"<@{requester.user}>" if requester.source == "slack" else requester.user
-            raise NotAllowed(f"{who} may not run `{verb}` here ({decision.rule})", rule=decision.rule)
+            raise NotAllowed(
+                f"{who} may not run `{verb}` here ({decision.rule})", rule=decision.rule
+            )
         return decision

@@ -21,13 +21,29 @@ SECTION_LIMIT = 3000
 BLOCK_LIMIT = 50
 # Columns that fit a phone; the terminal gets them all.
 CHAT_COLUMNS = {
-    "CONTAINER ID": True, "IMAGE": True, "COMMAND": False, "CREATED": False, "STATUS": True,
-    "PORTS": True, "NAMES": True, "REPOSITORY": True, "TAG": True, "DIGEST": True,
-    "IMAGE ID": True, "SIZE": True,
+    "CONTAINER ID": True,
+    "IMAGE": True,
+    "COMMAND": False,
+    "CREATED": False,
+    "STATUS": True,
+    "PORTS": True,
+    "NAMES": True,
+    "REPOSITORY": True,
+    "TAG": True,
+    "DIGEST": True,
+    "IMAGE ID": True,
+    "SIZE": True,
 }
 MARKS = {
-    "running": "🟢", "exited-ok": "⚪", "exited": "🔴", "restarting": "🔄",
-    "unhealthy": "🟠", "paused": "🟡", "created": "🔵", "dead": "💀", "removing": "🗑️",
+    "running": "🟢",
+    "exited-ok": "⚪",
+    "exited": "🔴",
+    "restarting": "🔄",
+    "unhealthy": "🟠",
+    "paused": "🟡",
+    "created": "🔵",
+    "dead": "💀",
+    "removing": "🗑️",
 }
 
 
@@ -59,7 +75,8 @@ def format_table(table: Table, *, chat: bool = False) -> list[str]:
     and each row starts with its state's emoji.
     """
     keep = [
-        i for i, name in enumerate(table.columns)
+        i
+        for i, name in enumerate(table.columns)
         if not chat or (CHAT_COLUMNS.get(name, True) and any(row[i] for row in table.rows))
     ] or list(range(len(table.columns)))
     header = [table.columns[i] for i in keep]
@@ -100,7 +117,9 @@ def _code_sections(lines: list[str], budget: int) -> tuple[list[Block], int]:
     used = 0
 
     def flush() -> None:
-        sections.append(SectionBlock(text=MarkdownTextObject(text="```" + "\n".join(chunk) + "```")))
+        sections.append(
+            SectionBlock(text=MarkdownTextObject(text="```" + "\n".join(chunk) + "```"))
+        )
 
     for line in lines:
         line = line[: SECTION_LIMIT - 10]

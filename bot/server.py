@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -45,8 +45,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(413, b"payload too large", "text/plain")
             return
         body = self.rfile.read(length).decode("utf-8", "replace")
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        response = self.server.app.dispatch(BoltRequest(body=body, query=url.query, headers=headers))
+        headers: dict[str, str | Sequence[str]] = {k.lower(): v for k, v in self.headers.items()}
+        response = self.server.app.dispatch(
+            BoltRequest(body=body, query=url.query, headers=headers)
+        )
         content_type = response.headers.get("content-type", ["text/plain"])[0]
         self._send(response.status, response.body.encode(), content_type)
 

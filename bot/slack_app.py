@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from slack_bolt import Ack, App, BoltRequest
@@ -58,8 +58,11 @@ class SlashCommands:
     def on_command(self, ack: Ack, body: dict[str, Any], request: BoltRequest) -> None:
         key = body.get("trigger_id") or f"{body.get('user_id')}:{body.get('text')}"
         if not store.first_sighting(self.runtime.store, str(key)):
-            log.info("duplicate delivery of %s (retry %s) ignored", key,
-                     _first(request.headers, "x-slack-retry-num"))
+            log.info(
+                "duplicate delivery of %s (retry %s) ignored",
+                key,
+                _first(request.headers, "x-slack-retry-num"),
+            )
             ack()
             return
         text = body.get("text", "")
@@ -67,7 +70,7 @@ class SlashCommands:
         pipeline = self.runtime.pipeline
         try:
             prepared = pipeline.prepare(text, requester)
-        except Exception as exc:  # noqa: BLE001 - the ack carries the answer
+        except Exception as exc:
             _ack_with(ack, pipeline.failure(exc, text))
             return
         if isinstance(prepared.command, Help):
@@ -91,7 +94,9 @@ class SlashCommands:
                     replace_original=True,
                 )
                 if answer.status_code != 200:
-                    log.error("response_url refused the reply: %s %s", answer.status_code, answer.body)
+                    log.error(
+                        "response_url refused the reply: %s %s", answer.status_code, answer.body
+                    )
             else:
                 self.client.chat_postMessage(
                     channel=requester.channel, text=reply.text[:3000], blocks=reply.blocks
@@ -100,7 +105,7 @@ class SlashCommands:
             log.error("could not post the reply for %s: %s", requester, exc)
 
 
-def _ack_with(ack: Callable[..., None], reply: Reply) -> None:
+def _ack_with(ack: Ack, reply: Reply) -> None:
     ack(text=reply.text[:3000], blocks=reply.blocks, response_type="ephemeral")
 
 

@@ -11,10 +11,30 @@ from config.settings import ConfigError
 
 # Verb globs each built-in role allows. Verbs are `family:action` (container:stop).
 BUILTIN_ROLES: dict[str, list[str]] = {
-    "viewer": ["help", "system:version", "system:info", "*:ls", "*:inspect", "*:logs",
-               "*:history", "*:top", "*:stats", "system:df", "search"],
-    "operator": ["help", "system:*", "container:*", "image:*", "network:*", "volume:*", "search",
-                 "!*:prune", "!system:prune"],
+    "viewer": [
+        "help",
+        "system:version",
+        "system:info",
+        "*:ls",
+        "*:inspect",
+        "*:logs",
+        "*:history",
+        "*:top",
+        "*:stats",
+        "system:df",
+        "search",
+    ],
+    "operator": [
+        "help",
+        "system:*",
+        "container:*",
+        "image:*",
+        "network:*",
+        "volume:*",
+        "search",
+        "!*:prune",
+        "!system:prune",
+    ],
     "admin": ["*"],
 }
 

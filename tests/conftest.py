@@ -13,8 +13,14 @@ from tests.rig import TEST_IMAGE, Engine, RedisServer, Registry, Rig
 
 # Anything that falls back to the environment must not find a real engine.
 os.environ["DOCKER_HOST"] = "unix:///nonexistent/dockhand-tests-use-the-rig.sock"
-for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "REDIS_URL",
-             "DOCKHAND_POLICY", "DOCKHAND_HOSTS"):
+for name in (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "REDIS_URL",
+    "DOCKHAND_POLICY",
+    "DOCKHAND_HOSTS",
+):
     os.environ.pop(name, None)
 
 

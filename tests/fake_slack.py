@@ -111,18 +111,33 @@ class FakeSlack:
             return 200, {"ok": True}
         method = path.removeprefix("/api/")
         if method == "auth.test":
-            return 200, {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1",
-                         "user": "dockhand", "team": "test", "url": f"{self.url}/"}
+            return 200, {
+                "ok": True,
+                "user_id": "UBOT",
+                "bot_id": "BBOT",
+                "team_id": "T1",
+                "user": "dockhand",
+                "team": "test",
+                "url": f"{self.url}/",
+            }
         if method in {"chat.postMessage", "chat.update", "chat.postEphemeral"}:
             error = limit_error(body)
             if error:
                 return 200, {"ok": False, "error": error}
             ts = body.get("ts") or f"{int(time.time())}.{next(self._ts):06d}"
-            return 200, {"ok": True, "channel": body.get("channel"), "ts": ts,
-                         "message": {"text": body.get("text"), "ts": ts}}
+            return 200, {
+                "ok": True,
+                "channel": body.get("channel"),
+                "ts": ts,
+                "message": {"text": body.get("text"), "ts": ts},
+            }
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts):08d}"
-            return 200, {"ok": True, "file_id": file_id, "upload_url": f"{self.url}/upload/{file_id}"}
+            return 200, {
+                "ok": True,
+                "file_id": file_id,
+                "upload_url": f"{self.url}/upload/{file_id}",
+            }
         if method == "files.completeUploadExternal":
             return 200, {"ok": True, "files": body.get("files")}
         return 200, {"ok": False, "error": "unknown_method"}

@@ -21,15 +21,27 @@ BOT_TOKEN = "xoxb-test-token-0123456789"
 
 
 def slash_body(text: str, response_url: str, *, user: str = "U1", channel: str = "C1") -> str:
-    return urlencode({
-        "token": "legacy", "team_id": "T1", "team_domain": "test", "channel_id": channel,
-        "channel_name": "ops", "user_id": user, "user_name": "ops", "command": "/docker",
-        "text": text, "api_app_id": "A1", "response_url": response_url,
-        "trigger_id": uuid.uuid4().hex,
-    })
+    return urlencode(
+        {
+            "token": "legacy",
+            "team_id": "T1",
+            "team_domain": "test",
+            "channel_id": channel,
+            "channel_name": "ops",
+            "user_id": user,
+            "user_name": "ops",
+            "command": "/docker",
+            "text": text,
+            "api_app_id": "A1",
+            "response_url": response_url,
+            "trigger_id": uuid.uuid4().hex,
+        }
+    )
 
 
-def signed_headers(body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict[str, str]:
+def signed_headers(
+    body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None
+) -> dict[str, str]:
     ts = str(int(time.time()) if timestamp is None else timestamp)
     signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
     return {
@@ -39,7 +51,7 @@ def signed_headers(body: str, *, secret: str = SIGNING_SECRET, timestamp: int | 
     }
 
 
-def test_env(**extra: str) -> dict[str, str]:
+def clean_env(**extra: str) -> dict[str, str]:
     """A minimal environment: nothing of the developer's DOCKER_HOST or tokens leaks in."""
     env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "PYTHONPATH"}}
     env.update(extra)
@@ -74,9 +86,15 @@ def start_bot(log_dir: Path, **env: str) -> Bot:
     log = log_dir / f"bot-{port}.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "serve", "--bind", "127.0.0.1", "--port", str(port)],
-        env=test_env(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
-                     DOCKHAND_LOG_LEVEL="DEBUG", **env),
-        stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
+        env=clean_env(
+            SLACK_BOT_TOKEN=BOT_TOKEN,
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            DOCKHAND_LOG_LEVEL="DEBUG",
+            **env,
+        ),
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
         cwd=Path(__file__).resolve().parent.parent,
     )
     bot = Bot(process, port, log)

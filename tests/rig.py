@@ -23,8 +23,23 @@ import docker
 import requests
 
 SYSTEM_SOCKET = "/var/run/docker.sock"
-BUSYBOX_APPLETS = ("sh", "ls", "echo", "sleep", "cat", "true", "false", "env", "id", "hostname",
-                   "yes", "head", "seq", "dd", "wc")
+BUSYBOX_APPLETS = (
+    "sh",
+    "ls",
+    "echo",
+    "sleep",
+    "cat",
+    "true",
+    "false",
+    "env",
+    "id",
+    "hostname",
+    "yes",
+    "head",
+    "seq",
+    "dd",
+    "wc",
+)
 TEST_IMAGE = "test/busybox:1.0"
 REGISTRY_USER, REGISTRY_PASSWORD = "ops", "secret"
 
@@ -41,7 +56,7 @@ def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
         try:
             if check():
                 return
-        except Exception:  # noqa: BLE001, S110 - not up yet
+        except Exception:
             pass
         time.sleep(0.1)
     raise TimeoutError(f"{what} did not come up within {timeout} s")
@@ -93,12 +108,24 @@ class Engine:
         log = self.root / "dockerd.log"
         popen = subprocess.Popen(
             [
-                "dockerd", "--host", self.url, "--data-root", str(self.data_root),
-                "--exec-root", str(self.root / "exec"), "--pidfile", str(self.root / "dockerd.pid"),
-                "--bridge=none", "--iptables=false", "--ip-masq=false",
-                "--insecure-registry", "127.0.0.0/8",
+                "dockerd",
+                "--host",
+                self.url,
+                "--data-root",
+                str(self.data_root),
+                "--exec-root",
+                str(self.root / "exec"),
+                "--pidfile",
+                str(self.root / "dockerd.pid"),
+                "--bridge=none",
+                "--iptables=false",
+                "--ip-masq=false",
+                "--insecure-registry",
+                "127.0.0.0/8",
             ],
-            stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self.process = Process("dockerd", popen, log)
         wait_for(lambda: self.client().ping(), 60, f"dockerd at {self.url}")
@@ -117,7 +144,9 @@ class Engine:
         if Path(root).resolve() != self.data_root.resolve():
             raise RuntimeError(f"engine at {self.url} is not the rig's (root {root})")
 
-    def cli(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, check: bool = True, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
         """The real docker CLI, pointed at this engine only, with a private config dir."""
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -173,7 +202,9 @@ class Registry:
         self.root.mkdir(parents=True, exist_ok=True)
         htpasswd = subprocess.run(
             ["htpasswd", "-Bbn", REGISTRY_USER, REGISTRY_PASSWORD],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         (self.root / "htpasswd").write_text(htpasswd)
         config = self.root / "registry.yml"
@@ -187,12 +218,15 @@ class Registry:
         log = self.root / "registry.log"
         popen = subprocess.Popen(
             ["docker-registry", "serve", str(config)],
-            stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self.process = Process("registry", popen, log)
         wait_for(
             lambda: requests.get(f"http://{self.address}/v2/", timeout=1).status_code == 401,
-            30, f"registry at {self.address}",
+            30,
+            f"registry at {self.address}",
         )
 
     def stop(self) -> None:
@@ -215,9 +249,22 @@ class RedisServer:
         self.root.mkdir(parents=True, exist_ok=True)
         log = self.root / "redis.log"
         popen = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
-             "--appendonly", "no", "--dir", str(self.root)],
-            stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.root),
+            ],
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self.process = Process("redis", popen, log)
 
@@ -271,6 +318,8 @@ class Rig:
 def _unmount_below(root: Path) -> None:
     """dockerd unmounts on a clean exit; after a kill, leftovers must not block rmtree."""
     mounts = Path("/proc/mounts").read_text().splitlines()
-    points = sorted((m.split()[1] for m in mounts if m.split()[1].startswith(str(root))), reverse=True)
+    points = sorted(
+        (m.split()[1] for m in mounts if m.split()[1].startswith(str(root))), reverse=True
+    )
     for point in points:
         subprocess.run(["umount", "-l", point], check=False, capture_output=True)

@@ -1,3 +1,5 @@
+import contextlib
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -92,18 +94,37 @@ def test_help_is_generated_from_each_parser(spec) -> None:  # type: ignore[no-un
 @settings(max_examples=400, deadline=None)
 @given(st.text())
 def test_any_text_parses_or_raises_usage_error(text: str) -> None:
-    try:
+    with contextlib.suppress(UsageError):
         parse(text)
-    except UsageError:
-        pass
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(["ps", "images", "-a", "-q", "--filter", "x=y", "-n", "3", "—all",
-                                 "“", "--no-trunc", "-H", "local", "=", "--all=", "image", "ls"]),
-                max_size=8))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "ps",
+                "images",
+                "-a",
+                "-q",
+                "--filter",
+                "x=y",
+                "-n",
+                "3",
+                "—all",
+                "“",
+                "--no-trunc",
+                "-H",
+                "local",
+                "=",
+                "--all=",
+                "image",
+                "ls",
+            ]
+        ),
+        max_size=8,
+    )
+)
 def test_command_like_text_parses_or_raises_usage_error(words: list[str]) -> None:
-    try:
+    with contextlib.suppress(UsageError):
         parse(" ".join(words))
-    except UsageError:
-        pass

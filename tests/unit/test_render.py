@@ -5,8 +5,13 @@ from handlers.results import ContainerList, ContainerSummary, Table
 
 def _container(n: int, state: str = "running") -> ContainerSummary:
     return ContainerSummary(
-        id=f"{n:064x}", names=[f"web-{n}"], image="test/busybox:1.0", command="sleep 1000",
-        created=0, state=state, status="Up 2 minutes" if state == "running" else "Exited (1) 1 minute ago",
+        id=f"{n:064x}",
+        names=[f"web-{n}"],
+        image="test/busybox:1.0",
+        command="sleep 1000",
+        created=0,
+        state=state,
+        status="Up 2 minutes" if state == "running" else "Exited (1) 1 minute ago",
     )
 
 
@@ -31,6 +36,8 @@ def test_huge_listing_stays_within_slack_limits() -> None:
 
 
 def test_usage_error_reply_is_ephemeral_with_usage() -> None:
-    reply = error_reply(UsageError("unrecognized arguments: --x", usage="usage: /docker ps", token="--x"))
+    reply = error_reply(
+        UsageError("unrecognized arguments: --x", usage="usage: /docker ps", token="--x")
+    )
     assert not reply.ok and reply.ephemeral and reply.exit_status == 2
     assert "--x" in reply.text and "usage: /docker ps" in reply.text

@@ -1,0 +1,101 @@
+"""How long `ps -a` takes through Dockhand's handler for 300 containers, beside the docker CLI
+and docker-py's high-level list (which inspects each container), on one private engine.
+
+Prints the figures and writes them to docs/bench-ps.md. Run: python3 bench/ps_listing.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.parser import parse
+from handlers import handler_for
+from tests.rig import TEST_IMAGE, Rig
+
+CONTAINERS = 300
+ROUNDS = 15
+
+
+def timed(fn: Callable[[], object], rounds: int = ROUNDS) -> tuple[float, float]:
+    """(median, min) wall time in ms."""
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples), min(samples)
+
+
+def main() -> int:
+    rig = Rig()
+    try:
+        engine = rig.engine()
+        engine.import_busybox()
+        api = engine.client().api
+        with ThreadPoolExecutor(8) as pool:
+            list(
+                pool.map(
+                    lambda n: api.create_container(TEST_IMAGE, "true", name=f"c{n}"),
+                    range(CONTAINERS),
+                )
+            )
+        requests: list[str] = []
+        api.hooks["response"].append(lambda r, *a, **k: requests.append(r.request.url))
+        command = parse("ps -a")
+        handler = handler_for(command)
+
+        def dockhand() -> object:
+            return handler(command, engine.client())
+
+        requests.clear()
+        result = dockhand()
+        per_call = len(requests)
+        assert len(result.containers) == CONTAINERS  # type: ignore[attr-defined]
+        figures = {
+            "dockhand handler (ps -a)": timed(dockhand),
+            "dockhand handler + table": timed(lambda: dockhand().table()),  # type: ignore[attr-defined]
+            "docker ps -a (CLI process)": timed(lambda: engine.cli("ps", "-a")),
+            "docker-py containers.list(all=True)": timed(
+                lambda: engine.client().containers.list(all=True), rounds=3
+            ),
+        }
+        requests.clear()
+        engine.client().containers.list(all=True)
+        high_level = len(requests)
+    finally:
+        rig.stop()
+    cli_version = subprocess.run(["docker", "--version"], capture_output=True, text=True).stdout
+    lines = [
+        f"# ps -a over {CONTAINERS} containers",
+        "",
+        f"Measured {time.strftime('%Y-%m-%d')} by bench/ps_listing.py on a private dockerd "
+        f"(median and best of {ROUNDS} rounds; docker-py high-level: 3 rounds). "
+        f"{cli_version.strip()}.",
+        "",
+        "| what | median ms | best ms | Engine API requests |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for name, (median, best) in figures.items():
+        shown = "not counted"
+        if name.startswith("dockhand"):
+            shown = str(per_call)
+        elif "docker-py" in name:
+            shown = str(high_level)
+        lines.append(f"| {name} | {median:.1f} | {best:.1f} | {shown} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    out = Path(__file__).resolve().parent.parent / "docs" / "bench-ps.md"
+    out.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

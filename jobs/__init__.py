@@ -1,0 +1,1 @@
+"""Scheduled maintenance: module-level job functions, referenced as "jobs.x:func"."""

@@ -1,0 +1,139 @@
+"""Container listing against the rig's engine, with the real docker CLI as the oracle."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+
+import pytest
+
+from bot.parser import parse
+from handlers import handler_for
+from handlers.results import ContainerList
+from tests.rig import TEST_IMAGE, Engine
+
+DURATION = re.compile(
+    r"(Less than a second|About a minute|About an hour"
+    r"|\d+ (second|minute|hour|day|week|month|year)s?)"
+)
+
+
+def normalize_status(status: str) -> str:
+    """Status text without its clock-dependent part (two calls see different seconds)."""
+    return DURATION.sub("<t>", status)
+
+
+def cli_ps(engine: Engine, *args: str) -> list[dict[str, str]]:
+    out = engine.cli("ps", *args, "--format", "json").stdout
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def dockhand_ps(engine: Engine, text: str) -> ContainerList:
+    command = parse(text)
+    result = handler_for(command)(command, engine.client())
+    assert isinstance(result, ContainerList)
+    return result
+
+
+@pytest.fixture
+def mixed_containers(clean_engine: Engine) -> Engine:
+    """A running, a created, a failed and a cleanly exited container, with labels and ports."""
+    cli = clean_engine.cli
+    cli(
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "-l",
+        "tier=front",
+        "-p",
+        "8080:80",
+        TEST_IMAGE,
+        "sleep",
+        "300",
+    )
+    cli("create", "--name", "idle", TEST_IMAGE, "sh", "-c", "echo a long command line here")
+    cli("run", "--name", "failed", TEST_IMAGE, "sh", "-c", "exit 3", check=False)
+    cli("run", "--name", "done", "-l", "tier=batch", TEST_IMAGE, "true")
+    return clean_engine
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (),
+        ("-a",),
+        ("-a", "--filter", "status=exited"),
+        ("-a", "--filter", "label=tier"),
+        ("-a", "-f", "name=web"),
+        ("-n", "2"),
+        ("-l",),
+        ("-a", "--filter", "exited=3"),
+    ],
+    ids=lambda a: " ".join(a) or "running",
+)
+def test_ps_matches_the_docker_cli(mixed_containers: Engine, args: tuple[str, ...]) -> None:
+    expected = cli_ps(mixed_containers, *args)
+    got = dockhand_ps(mixed_containers, " ".join(("ps", *args)))
+    assert [c.id[:12] for c in got.containers] == [e["ID"] for e in expected]
+    for mine, theirs in zip(got.containers, expected, strict=True):
+        assert mine.name == theirs["Names"]
+        assert mine.image == theirs["Image"]
+        assert mine.state == theirs["State"]
+        assert normalize_status(mine.status) == normalize_status(theirs["Status"])
+        labels = ",".join(f"{k}={v}" for k, v in sorted(mine.labels.items()))
+        assert (
+            labels == ",".join(sorted(theirs["Labels"].split(",")))
+            if theirs["Labels"]
+            else not labels
+        )
+        created = datetime.fromtimestamp(mine.created).astimezone()
+        assert created.strftime("%Y-%m-%d %H:%M:%S") == theirs["CreatedAt"][:19]
+
+
+def test_ps_table_cells_match_the_cli(mixed_containers: Engine) -> None:
+    expected = {e["ID"]: e for e in cli_ps(mixed_containers, "-a")}
+    table = dockhand_ps(mixed_containers, "ps -a").table()
+    assert table.columns == [
+        "CONTAINER ID",
+        "IMAGE",
+        "COMMAND",
+        "CREATED",
+        "STATUS",
+        "PORTS",
+        "NAMES",
+    ]
+    for row in table.rows:
+        theirs = expected[row[0]]
+        assert row[2] == theirs["Command"]  # quoting and the 20-column ellipsis
+        assert row[6] == theirs["Names"]
+
+
+def test_ps_quiet_lists_ids_only(mixed_containers: Engine) -> None:
+    expected = mixed_containers.cli("ps", "-aq").stdout.split()
+    table = dockhand_ps(mixed_containers, "ps -aq").table()
+    assert [row[0] for row in table.rows] == expected
+
+
+def test_listing_costs_one_request_whatever_the_count(clean_engine: Engine) -> None:
+    """Not N+1: the request count for 3 and for 30 containers is the same."""
+    client = clean_engine.client()
+    counted: list[str] = []
+
+    def count(response, *args, **kwargs):  # type: ignore[no-untyped-def]
+        counted.append(response.request.url)
+
+    client.api.hooks["response"].append(count)
+    try:
+        counts = []
+        for total in (3, 30):
+            for n in range(total - len(client.api.containers(all=True))):
+                client.api.create_container(TEST_IMAGE, "true", name=f"n{total}-{n}")
+            counted.clear()
+            result = dockhand_ps(clean_engine, "ps -a")
+            assert len(result.containers) == total
+            counts.append(len(counted))
+    finally:
+        client.api.hooks["response"].remove(count)
+    assert counts[0] == counts[1] == 1, counts
