@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import readline
+import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -72,6 +73,8 @@ def run_console(settings: Settings) -> int:
             except KeyboardInterrupt:
                 console.print()
                 continue
+            if line and not sys.stdin.isatty():
+                readline.add_history(line)  # input() records history itself only on a terminal
             if line in {"exit", "quit"}:
                 return 0
             for prefix in ("/docker ", "docker "):

@@ -307,5 +307,9 @@ def usage_of(path: str) -> str:
 
 
 def overview() -> list[tuple[str, str]]:
-    """(command, summary) for every command, in the order help lists them."""
-    return [(spec.path, spec.summary) for spec in SPECS]
+    """(command, summary) for every command, in the order help lists them, short aliases shown."""
+    lines = []
+    for spec in SPECS:
+        short = [a for a in spec.aliases if " " not in a]
+        lines.append((spec.path + (f" ({', '.join(short)})" if short else ""), spec.summary))
+    return lines
