@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.parser import parse
-from handlers import handler_for
+from handlers import run_handler
 from tests.rig import TEST_IMAGE, Rig
 
 CONTAINERS = 300
@@ -50,10 +50,9 @@ def main() -> int:
         requests: list[str] = []
         api.hooks["response"].append(lambda r, *a, **k: requests.append(r.request.url))
         command = parse("ps -a")
-        handler = handler_for(command)
 
         def dockhand() -> object:
-            return handler(command, engine.client())
+            return run_handler(command, engine.client())
 
         requests.clear()
         result = dockhand()

@@ -29,10 +29,10 @@ STATE_STYLES = {
 
 
 def draw(console: Console, reply: Reply) -> None:
-    if not reply.ok:
+    result = reply.result
+    if not reply.ok and result is None:
         console.print(f"[red]{_escape(reply.text)}[/red]")
         return
-    result = reply.result
     if result is None:
         console.print(_escape(reply.text))
         return
@@ -47,9 +47,8 @@ def draw(console: Console, reply: Reply) -> None:
         console.print(grid)
     if result.facts():
         console.print(_escape("\n".join(format_facts(result.facts()))))
-    text = getattr(result, "text", None)
-    if isinstance(text, str):
-        console.print(_escape(text))
+    if result.body():
+        console.print(_escape(result.body()), style="red" if result.failed() else None)
 
 
 def _escape(text: str) -> str:

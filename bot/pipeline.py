@@ -8,13 +8,17 @@ import uuid
 from dataclasses import dataclass
 
 from bot import messages
+from bot.credentials import Credentials
 from bot.parser import overview, parse, usage_of
 from bot.policy import Policy, Requester
 from bot.render import Reply, apology_reply, error_reply, reply_for
-from handlers import handler_for
-from handlers.commands import Command, Help
+from handlers import run_handler
+from handlers.commands import Command, Help, Logout
+from handlers.context import Context, RegistryAuth
 from handlers.engines import Engines, translate_engine_errors
 from handlers.errors import DockhandError
+from handlers.progress import Progress
+from handlers.registry import DOCKER_HUB
 from handlers.results import Result, TextResult
 
 log = logging.getLogger("dockhand.pipeline")
@@ -30,9 +34,17 @@ class Prepared:
 
 
 class Pipeline:
-    def __init__(self, engines: Engines, policy: Policy) -> None:
+    def __init__(
+        self,
+        engines: Engines,
+        policy: Policy,
+        credentials: Credentials | None = None,
+        run_wait: float = 30.0,
+    ) -> None:
         self.engines = engines
         self.policy = policy
+        self.credentials = credentials
+        self.run_wait = run_wait
 
     def prepare(self, text: str, requester: Requester) -> Prepared:
         """Parse and authorize. Fast and engine-free, so it can run inside Slack's ack."""
@@ -40,19 +52,39 @@ class Pipeline:
         self.policy.authorize(command, requester)
         return Prepared(command, text, requester)
 
-    def execute(self, command: Command) -> Result:
+    def execute(
+        self, command: Command, progress: Progress | None = None, login: RegistryAuth | None = None
+    ) -> Result:
+        """Run a command's handler against its host. `login` is a password just entered."""
         if isinstance(command, Help):
             return help_result(command)
+        lookup = self.credentials.get if self.credentials else Context().credentials
+        context = Context(
+            progress=progress,
+            credentials=(lambda server: login) if login else lookup,
+            attach_timeout=self.run_wait,
+        )
         url = self.engines.url(command.host)
         client = self.engines.client(command.host)
         with translate_engine_errors(command.host, url, self.engines.timeout):
-            return handler_for(command)(command, client)
+            result = run_handler(command, client, context)
+        if self.credentials is not None:
+            if login is not None:
+                self.credentials.put(login)  # kept only once the registry accepted them
+            if isinstance(command, Logout):
+                self.credentials.delete(command.server or DOCKER_HUB)
+        return result
 
-    def finish(self, prepared: Prepared) -> Reply:
+    def finish(
+        self,
+        prepared: Prepared,
+        progress: Progress | None = None,
+        login: RegistryAuth | None = None,
+    ) -> Reply:
         """Run a prepared command and render its reply; never raises."""
         started = time.monotonic()
         try:
-            result = self.execute(prepared.command)
+            result = self.execute(prepared.command, progress, login)
         except Exception as exc:
             return self.failure(exc, prepared.text)
         elapsed = time.monotonic() - started

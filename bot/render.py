@@ -104,9 +104,8 @@ def plain_text(result: Result) -> str:
         parts.append("\n".join(format_table(table)))
     if result.facts():
         parts.append("\n".join(format_facts(result.facts())))
-    text = getattr(result, "text", None)
-    if isinstance(text, str):
-        parts.append(text)
+    if result.body():
+        parts.append(result.body())
     return "\n".join(parts)
 
 
@@ -145,9 +144,8 @@ def blocks_for(result: Result, context: str = "") -> list[dict[str, Any]]:
         lines = format_table(table, chat=True)
     elif result.facts():
         lines = format_facts(result.facts())
-    text = getattr(result, "text", None)
-    if isinstance(text, str) and text:
-        lines += text.splitlines()
+    if result.body():
+        lines += result.body().splitlines()
     if lines:
         sections, used = _code_sections(lines, BLOCK_LIMIT - len(blocks) - 2)
         blocks += sections
@@ -159,12 +157,14 @@ def blocks_for(result: Result, context: str = "") -> list[dict[str, Any]]:
 
 
 def reply_for(result: Result, *, ephemeral: bool, context: str = "") -> Reply:
+    failed = result.failed()
     return Reply(
-        ok=True,
+        ok=not failed,
         text=plain_text(result),
         blocks=blocks_for(result, context),
         result=result,
         ephemeral=ephemeral,
+        exit_status=1 if failed else 0,
     )
 
 

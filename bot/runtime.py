@@ -9,6 +9,7 @@ from typing import Any
 import redis
 
 from bot import store
+from bot.credentials import Credentials
 from bot.pipeline import Pipeline
 from bot.policy import Policy
 from config import Settings
@@ -36,7 +37,10 @@ class Runtime:
             settings.hosts, timeout=settings.docker_timeout, api_version=settings.docker_api_version
         )
         policy = Policy(load_policy(settings.policy_file))
-        return cls(settings, Pipeline(engines, policy), store.connect(settings.redis_url))
+        shared = store.connect(settings.redis_url)
+        credentials = Credentials(shared, settings.secret_key, settings.registry_credentials)
+        pipeline = Pipeline(engines, policy, credentials, run_wait=settings.run_wait)
+        return cls(settings, pipeline, shared)
 
     def health(self) -> tuple[bool, dict[str, Any]]:
         """Each engine and the store, reachable or not."""

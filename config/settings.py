@@ -39,6 +39,14 @@ class Settings(BaseSettings):
     docker_api_version: str = Field("auto", validation_alias="DOCKHAND_DOCKER_API_VERSION")
     docker_timeout: float = Field(30.0, gt=0, validation_alias="DOCKHAND_DOCKER_TIMEOUT")
 
+    # Credentials named in config, JSON: {"registry.example.com": {"username": .., "password": ..}}
+    registry_credentials: dict[str, dict[str, str]] = Field(
+        default_factory=dict, validation_alias="DOCKHAND_REGISTRY_CREDENTIALS"
+    )
+    # Fernet key for credentials entered in chat and kept in the store.
+    secret_key: SecretStr | None = Field(None, validation_alias="DOCKHAND_SECRET_KEY")
+    run_wait: float = Field(30.0, gt=0, le=600, validation_alias="DOCKHAND_RUN_WAIT")
+
     policy_file: Path | None = Field(None, validation_alias="DOCKHAND_POLICY")
     workers: int = Field(8, ge=1, le=256, validation_alias="DOCKHAND_WORKERS")
     log_level: str = Field("INFO", validation_alias="DOCKHAND_LOG_LEVEL")
@@ -51,11 +59,25 @@ class Settings(BaseSettings):
             raise ValueError("must start with unix://, tcp://, ssh://, http:// or https://")
         return value
 
-    @field_validator("extra_hosts", mode="before")
+    @field_validator("extra_hosts", "registry_credentials", mode="before")
     @classmethod
-    def _hosts_json(cls, value: object) -> object:
+    def _json(cls, value: object) -> object:
         if isinstance(value, str):
             return json.loads(value) if value.strip() else {}
+        return value
+
+    @field_validator("secret_key", mode="after")
+    @classmethod
+    def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            from cryptography.fernet import Fernet
+
+            try:
+                Fernet(value.get_secret_value().encode())
+            except ValueError:
+                raise ValueError(
+                    "must be a Fernet key (32 url-safe base64-encoded bytes)"
+                ) from None
         return value
 
     @field_validator("log_level", mode="after")

@@ -7,19 +7,60 @@ from typing import Any
 
 import docker
 
-from handlers import containers, images, system
-from handlers.commands import Command, ListContainers, ListImages, ShowInfo, ShowVersion
+from handlers import commands as c
+from handlers import containers, images, networks, objects, system
+from handlers.context import Context
 from handlers.results import Result
 
-Handler = Callable[[Any, docker.DockerClient], Result]
+Handler = Callable[[Any, docker.DockerClient, Context], Result]
 
-HANDLERS: dict[type[Command], Handler] = {
-    ListContainers: containers.list_containers,
-    ListImages: images.list_images,
-    ShowVersion: system.show_version,
-    ShowInfo: system.show_info,
+
+def _plain(fn: Callable[[Any, docker.DockerClient], Result]) -> Handler:
+    """A handler that needs no context (most of them)."""
+    return lambda command, client, context: fn(command, client)
+
+
+def _run(command: c.RunContainer, client: docker.DockerClient, context: Context) -> Result:
+    return containers.run_container(command, client, context.progress, context.attach_timeout)
+
+
+HANDLERS: dict[type[c.Command], Handler] = {
+    c.ListContainers: _plain(containers.list_containers),
+    c.RunContainer: _run,
+    c.ContainerAction: _plain(containers.container_action),
+    c.RenameContainer: _plain(containers.rename_container),
+    c.UpdateContainers: _plain(containers.update_containers),
+    c.ContainerLogs: _plain(containers.container_logs),
+    c.ContainerTop: _plain(containers.container_top),
+    c.ContainerStats: _plain(containers.container_stats),
+    c.Inspect: _plain(objects.inspect_objects),
+    c.ListImages: _plain(images.list_images),
+    c.PullImage: images.pull_image,
+    c.PushImage: images.push_image,
+    c.TagImage: _plain(images.tag_image),
+    c.RemoveImages: _plain(images.remove_images),
+    c.ImageHistory: _plain(images.image_history),
+    c.SearchImages: images.search_images,
+    c.Login: images.login,
+    c.Logout: _plain(images.logout),
+    c.CreateNetwork: _plain(networks.create_network),
+    c.ListNetworks: _plain(networks.list_networks),
+    c.RemoveObjects: _plain(networks.remove_objects),
+    c.ConnectNetwork: _plain(networks.connect_network),
+    c.CreateVolume: _plain(networks.create_volume),
+    c.ListVolumes: _plain(networks.list_volumes),
+    c.ShowVersion: _plain(system.show_version),
+    c.ShowInfo: _plain(system.show_info),
+    c.DiskUsage: _plain(system.disk_usage),
+    c.Prune: system.prune,
 }
 
 
-def handler_for(command: Command) -> Handler:
+def handler_for(command: c.Command) -> Handler:
     return HANDLERS[type(command)]
+
+
+def run_handler(
+    command: c.Command, client: docker.DockerClient, context: Context | None = None
+) -> Result:
+    return handler_for(command)(command, client, context or Context())

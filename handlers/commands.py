@@ -1,19 +1,75 @@
 """Command models: what a user asked for, parsed and validated, with no trace of Slack.
 
-Each model's `verb` is both its discriminator and the name policy rules and the
-audit use (`container:ls`, `image:pull`).
+Each model's `verb` is both its discriminator and the name policy rules and the audit
+use (`container:ls`, `image:pull`). Values arrive as the user typed them and are
+checked here (sizes, durations, ports, restart policies) with the docker CLI's own
+messages; a field's `title` is the flag a user typed, so errors can name it.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from config.settings import LOCAL
+from handlers.units import nano_cpus, ram_in_bytes
+from handlers.values import (
+    PortBinding,
+    RestartPolicy,
+    check_extra_host,
+    check_ip,
+    check_mac,
+    duration_ns,
+    parse_expose,
+    parse_mount,
+    parse_port_spec,
+)
 
 # docker's --filter key=value, repeated: {"status": ["exited", "created"]}
 Filters = dict[str, list[str]]
+
+
+def _text_or(convert: Any) -> BeforeValidator:
+    return BeforeValidator(lambda v: convert(v) if isinstance(v, str) else v)
+
+
+def _each(convert: Any) -> BeforeValidator:
+    return BeforeValidator(lambda v: [convert(x) if isinstance(x, str) else x for x in v or []])
+
+
+def _flat(convert: Any) -> BeforeValidator:
+    def flatten(values: Any) -> list[Any]:
+        out: list[Any] = []
+        for value in values or []:
+            out.extend(convert(value) if isinstance(value, str) else [value])
+        return out
+
+    return BeforeValidator(flatten)
+
+
+def _labels(values: Any) -> Any:
+    if isinstance(values, list):
+        return {k: v for k, _, v in (str(x).partition("=") for x in values)}
+    return values
+
+
+def _env(value: str) -> str:
+    if "=" not in value:
+        # The CLI would copy the variable from its own environment: here that is the bot's.
+        raise ValueError(
+            "give a value (NAME=value): a bare NAME would copy the bot's own environment"
+        )
+    if value.startswith("="):
+        raise ValueError(f"invalid environment variable: {value}")
+    return value
+
+
+def _memory_swap(value: str) -> int:
+    return -1 if value.strip() == "-1" else ram_in_bytes(value)
+
+
+Bytes = Annotated[int | None, _text_or(ram_in_bytes)]
 
 
 class Command(BaseModel):
@@ -23,6 +79,12 @@ class Command(BaseModel):
     host: str = LOCAL
     #: a change of state is announced in the channel; a read is answered to the requester
     changes_state: ClassVar[bool] = False
+    #: pull, push and prune report progress while they run
+    long_running: ClassVar[bool] = False
+
+
+class Mutation(Command):
+    changes_state: ClassVar[bool] = True
 
 
 class Help(Command):
@@ -58,7 +120,352 @@ class ListImages(Command):
     filters: Filters = Field(default_factory=dict)
 
 
+# --- containers -------------------------------------------------------------------------
+
+
+class RunContainer(Mutation):
+    """`run` and `create`: everything the Engine's create call takes, in the CLI's terms."""
+
+    verb: Literal["container:run", "container:create"] = "container:run"
+    image: str
+    command: list[str] = Field(default_factory=list)
+    detach: bool = False
+    name: str | None = None
+    auto_remove: bool = Field(False, title="--rm")
+    env: Annotated[list[str], _each(_env)] = Field(default_factory=list, title="-e, --env")
+    labels: Annotated[dict[str, str], BeforeValidator(_labels)] = Field(
+        default_factory=dict, title="-l, --label"
+    )
+    workdir: str | None = Field(None, title="-w, --workdir")
+    entrypoint: str | None = Field(None, title="--entrypoint")
+    user: str | None = Field(None, title="-u, --user")
+    restart: Annotated[RestartPolicy | None, _text_or(RestartPolicy.parse)] = Field(
+        None, title="--restart"
+    )
+    add_hosts: Annotated[list[str], _each(check_extra_host)] = Field(
+        default_factory=list, title="--add-host"
+    )
+    dns: Annotated[list[str], _each(check_ip)] = Field(default_factory=list, title="--dns")
+    expose: Annotated[list[str], _flat(parse_expose)] = Field(
+        default_factory=list, title="--expose"
+    )
+    mac_address: Annotated[str | None, _text_or(check_mac)] = Field(None, title="--mac-address")
+    network: str | None = Field(None, title="--network")
+    hostname: str | None = Field(None, title="-h, --hostname")
+    publish: Annotated[list[PortBinding], _flat(parse_port_spec)] = Field(
+        default_factory=list, title="-p, --publish"
+    )
+    publish_all: bool = False
+    cpuset_cpus: str | None = Field(None, title="--cpuset-cpus")
+    cpus: Annotated[int | None, _text_or(nano_cpus)] = Field(None, title="--cpus")
+    cpu_shares: int | None = Field(None, title="-c, --cpu-shares")
+    memory: Bytes = Field(None, title="-m, --memory")
+    memory_swap: Annotated[int | None, _text_or(_memory_swap)] = Field(None, title="--memory-swap")
+    memory_reservation: Bytes = Field(None, title="--memory-reservation")
+    shm_size: Bytes = Field(None, title="--shm-size")
+    pids_limit: int | None = Field(None, title="--pids-limit")
+    volumes: list[str] = Field(default_factory=list, title="-v, --volume")
+    mounts: Annotated[list[dict[str, Any]], _each(parse_mount)] = Field(
+        default_factory=list, title="--mount"
+    )
+    tmpfs: list[str] = Field(default_factory=list, title="--tmpfs")
+    read_only: bool = False
+    init: bool = False
+    stop_signal: str | None = None
+    stop_timeout: int | None = None
+    health_cmd: str | None = Field(None, title="--health-cmd")
+    health_interval: Annotated[
+        int | None, _text_or(lambda v: duration_ns(v, "--health-interval"))
+    ] = Field(None, title="--health-interval")
+    health_timeout: Annotated[
+        int | None, _text_or(lambda v: duration_ns(v, "--health-timeout"))
+    ] = Field(None, title="--health-timeout")
+    health_start_period: Annotated[
+        int | None, _text_or(lambda v: duration_ns(v, "--health-start-period"))
+    ] = Field(None, title="--health-start-period")
+    health_retries: int | None = Field(None, ge=0, title="--health-retries")
+    no_healthcheck: bool = False
+    # Flags that give a container power over its host: parsed so policy can see them.
+    privileged: bool = False
+    cap_add: list[str] = Field(default_factory=list)
+    cap_drop: list[str] = Field(default_factory=list)
+    devices: list[str] = Field(default_factory=list)
+    security_opt: list[str] = Field(default_factory=list)
+    pid: str | None = None
+    ipc: str | None = None
+    uts: str | None = None
+    userns: str | None = None
+    group_add: list[str] = Field(default_factory=list)
+    platform: str | None = None
+
+    @model_validator(mode="after")
+    def _conflicts(self) -> RunContainer:
+        health = (
+            self.health_cmd,
+            self.health_interval,
+            self.health_timeout,
+            self.health_start_period,
+            self.health_retries,
+        )
+        if self.no_healthcheck and any(v is not None for v in health):
+            raise ValueError("--no-healthcheck conflicts with --health-* options")
+        if self.auto_remove and self.restart and self.restart.name != "no":
+            raise ValueError("conflicting options: cannot specify both --restart and --rm")
+        if self.verb == "container:create" and self.detach:
+            raise ValueError("create takes no --detach: a created container is not started")
+        return self
+
+    @property
+    def is_run(self) -> bool:
+        return self.verb == "container:run"
+
+
+class ContainerAction(Mutation):
+    """start, stop, restart, kill, rm, pause, unpause: one verb over several containers."""
+
+    verb: Literal[
+        "container:start",
+        "container:stop",
+        "container:restart",
+        "container:kill",
+        "container:rm",
+        "container:pause",
+        "container:unpause",
+    ]
+    containers: list[str] = Field(min_length=1)
+    time: int | None = Field(None, title="-t, --time")
+    signal: str | None = Field(None, title="-s, --signal")
+    force: bool = False
+    volumes: bool = False
+
+
+class RenameContainer(Mutation):
+    verb: Literal["container:rename"] = "container:rename"
+    container: str
+    new_name: str
+
+
+class ContainerLogs(Command):
+    verb: Literal["container:logs"] = "container:logs"
+    container: str
+    timestamps: bool = False
+    tail: str = Field("all", title="-n, --tail")
+    since: str | None = Field(None, title="--since")
+    until: str | None = Field(None, title="--until")
+
+
+class Inspect(Command):
+    """`inspect` of containers, images, networks or volumes (`any` tries each, as the CLI)."""
+
+    verb: Literal[
+        "container:inspect", "image:inspect", "network:inspect", "volume:inspect", "inspect"
+    ] = "inspect"
+    names: list[str] = Field(min_length=1)
+    format: str | None = Field(None, title="-f, --format")
+
+
+class ContainerStats(Command):
+    verb: Literal["container:stats"] = "container:stats"
+    containers: list[str] = Field(default_factory=list)
+    all: bool = False
+    no_trunc: bool = False
+
+
+class ContainerTop(Command):
+    verb: Literal["container:top"] = "container:top"
+    container: str
+    ps_args: list[str] = Field(default_factory=list)
+
+
+class UpdateContainers(Mutation):
+    verb: Literal["container:update"] = "container:update"
+    containers: list[str] = Field(min_length=1)
+    cpus: Annotated[int | None, _text_or(nano_cpus)] = Field(None, title="--cpus")
+    cpu_shares: int | None = Field(None, title="-c, --cpu-shares")
+    cpuset_cpus: str | None = Field(None, title="--cpuset-cpus")
+    memory: Bytes = Field(None, title="-m, --memory")
+    memory_swap: Annotated[int | None, _text_or(_memory_swap)] = Field(None, title="--memory-swap")
+    memory_reservation: Bytes = Field(None, title="--memory-reservation")
+    pids_limit: int | None = Field(None, title="--pids-limit")
+    restart: Annotated[RestartPolicy | None, _text_or(RestartPolicy.parse)] = Field(
+        None, title="--restart"
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> UpdateContainers:
+        fields = (
+            self.cpus,
+            self.cpu_shares,
+            self.cpuset_cpus,
+            self.memory,
+            self.memory_swap,
+            self.memory_reservation,
+            self.pids_limit,
+            self.restart,
+        )
+        if all(v is None for v in fields):
+            raise ValueError("you must provide one or more flags when using this command")
+        return self
+
+
+class Prune(Mutation):
+    """container, image, network, volume and system prune."""
+
+    verb: Literal["container:prune", "image:prune", "network:prune", "volume:prune", "system:prune"]
+    all: bool = False
+    volumes: bool = False
+    force: bool = False
+    filters: Filters = Field(default_factory=dict)
+    long_running: ClassVar[bool] = True
+
+
+# --- images -----------------------------------------------------------------------------
+
+
+class PullImage(Mutation):
+    verb: Literal["image:pull"] = "image:pull"
+    name: str
+    all_tags: bool = False
+    platform: str | None = None
+    long_running: ClassVar[bool] = True
+
+
+class PushImage(Mutation):
+    verb: Literal["image:push"] = "image:push"
+    name: str
+    all_tags: bool = False
+    long_running: ClassVar[bool] = True
+
+
+class TagImage(Mutation):
+    verb: Literal["image:tag"] = "image:tag"
+    source: str
+    target: str
+
+
+class RemoveImages(Mutation):
+    verb: Literal["image:rm"] = "image:rm"
+    images: list[str] = Field(min_length=1)
+    force: bool = False
+    no_prune: bool = False
+
+
+class ImageHistory(Command):
+    verb: Literal["image:history"] = "image:history"
+    image: str
+    no_trunc: bool = False
+    quiet: bool = False
+    human: bool = True
+
+
+class SearchImages(Command):
+    verb: Literal["search"] = "search"
+    term: str
+    filters: Filters = Field(default_factory=dict)
+    limit: int = Field(25, ge=1, le=100, title="--limit")
+    no_trunc: bool = False
+
+
+class Login(Mutation):
+    verb: Literal["registry:login"] = "registry:login"
+    server: str | None = None
+    username: str | None = None
+
+
+class Logout(Mutation):
+    verb: Literal["registry:logout"] = "registry:logout"
+    server: str | None = None
+
+
+# --- networks, volumes, system ---------------------------------------------------------
+
+
+class CreateNetwork(Mutation):
+    verb: Literal["network:create"] = "network:create"
+    name: str
+    driver: str = "bridge"
+    subnets: list[str] = Field(default_factory=list)
+    gateways: list[str] = Field(default_factory=list)
+    ip_ranges: list[str] = Field(default_factory=list)
+    internal: bool = False
+    attachable: bool = False
+    ipv6: bool = False
+    labels: Annotated[dict[str, str], BeforeValidator(_labels)] = Field(default_factory=dict)
+    options: Annotated[dict[str, str], BeforeValidator(_labels)] = Field(default_factory=dict)
+
+
+class ListNetworks(Command):
+    verb: Literal["network:ls"] = "network:ls"
+    filters: Filters = Field(default_factory=dict)
+    quiet: bool = False
+    no_trunc: bool = False
+
+
+class RemoveObjects(Mutation):
+    """network rm, volume rm: several names, each answered."""
+
+    verb: Literal["network:rm", "volume:rm"]
+    names: list[str] = Field(min_length=1)
+    force: bool = False
+
+
+class ConnectNetwork(Mutation):
+    verb: Literal["network:connect", "network:disconnect"]
+    network: str
+    container: str
+    aliases: list[str] = Field(default_factory=list)
+    ip: str | None = None
+    force: bool = False
+
+
+class CreateVolume(Mutation):
+    verb: Literal["volume:create"] = "volume:create"
+    name: str | None = None
+    driver: str = "local"
+    labels: Annotated[dict[str, str], BeforeValidator(_labels)] = Field(default_factory=dict)
+    options: Annotated[dict[str, str], BeforeValidator(_labels)] = Field(default_factory=dict)
+
+
+class ListVolumes(Command):
+    verb: Literal["volume:ls"] = "volume:ls"
+    filters: Filters = Field(default_factory=dict)
+    quiet: bool = False
+
+
+class DiskUsage(Command):
+    verb: Literal["system:df"] = "system:df"
+    verbose: bool = False
+
+
 AnyCommand = Annotated[
-    Help | ShowVersion | ShowInfo | ListContainers | ListImages,
+    Help
+    | ShowVersion
+    | ShowInfo
+    | ListContainers
+    | ListImages
+    | RunContainer
+    | ContainerAction
+    | RenameContainer
+    | ContainerLogs
+    | Inspect
+    | ContainerStats
+    | ContainerTop
+    | UpdateContainers
+    | Prune
+    | PullImage
+    | PushImage
+    | TagImage
+    | RemoveImages
+    | ImageHistory
+    | SearchImages
+    | Login
+    | Logout
+    | CreateNetwork
+    | ListNetworks
+    | RemoveObjects
+    | ConnectNetwork
+    | CreateVolume
+    | ListVolumes
+    | DiskUsage,
     Field(discriminator="verb"),
 ]

@@ -2,12 +2,44 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any
 
 import docker
+import docker.errors
+import requests.exceptions
 
-from handlers.commands import ListContainers
-from handlers.results import ContainerList, ContainerSummary, PortMapping
+from handlers.commands import (
+    ContainerAction,
+    ContainerLogs,
+    ContainerStats,
+    ContainerTop,
+    ListContainers,
+    RenameContainer,
+    RunContainer,
+    UpdateContainers,
+)
+from handlers.engine_api import engine_request
+from handlers.errors import UsageError
+from handlers.progress import Progress
+from handlers.results import (
+    BatchResult,
+    ContainerList,
+    ContainerLogsResult,
+    ContainerRun,
+    ContainerSummary,
+    PortMapping,
+    StatsResult,
+    StatsRow,
+    Table,
+    TableResult,
+)
+from handlers.units import go_duration
+
+MAX_OUTPUT = 4 << 20  # bytes of an attached run's output kept for the reply
 
 
 def list_containers(command: ListContainers, client: docker.DockerClient) -> ContainerList:
@@ -46,4 +78,377 @@ def container_summary(raw: dict[str, Any]) -> ContainerSummary:
             for port in raw.get("Ports") or []
         ],
         labels=raw.get("Labels") or {},
+    )
+
+
+# --- run and create ---------------------------------------------------------------------
+
+
+def create_body(command: RunContainer) -> dict[str, Any]:
+    """The Engine API body of POST /containers/create, as the docker CLI builds it."""
+    binds: list[str] = []
+    volumes: dict[str, dict[str, str]] = {}
+    for spec in command.volumes:
+        if ":" in spec:
+            source = spec.split(":", 1)[0]
+            if source.startswith((".", "~")):
+                raise UsageError(
+                    f'invalid argument "{spec}" for "-v, --volume" flag: a relative host path '
+                    "would be resolved on the bot's machine; give an absolute path",
+                    token=spec,
+                )
+            binds.append(spec)
+        else:
+            volumes[spec] = {}
+    port_bindings: dict[str, list[dict[str, str]]] = {}
+    for binding in command.publish:
+        port_bindings.setdefault(binding.container_port, []).append(
+            {"HostIp": binding.host_ip, "HostPort": binding.host_port}
+        )
+    exposed: dict[str, dict[str, str]] = {port: {} for port in [*port_bindings, *command.expose]}
+    restart = command.restart
+    host_config: dict[str, Any] = {
+        "Binds": binds or None,
+        "NetworkMode": command.network or "default",
+        "PortBindings": port_bindings,
+        "PublishAllPorts": command.publish_all,
+        "RestartPolicy": {
+            "Name": restart.name if restart else "no",
+            "MaximumRetryCount": restart.maximum_retry_count if restart else 0,
+        },
+        "AutoRemove": command.auto_remove,
+        "Dns": command.dns,
+        "ExtraHosts": command.add_hosts or None,
+        "NanoCpus": command.cpus or 0,
+        "CpuShares": command.cpu_shares or 0,
+        "CpusetCpus": command.cpuset_cpus or "",
+        "Memory": command.memory or 0,
+        "MemorySwap": command.memory_swap or 0,
+        "MemoryReservation": command.memory_reservation or 0,
+        "ShmSize": command.shm_size or 0,
+        "Mounts": command.mounts or None,
+        "Tmpfs": dict(_tmpfs(spec) for spec in command.tmpfs) or None,
+        "ReadonlyRootfs": command.read_only,
+        "Privileged": command.privileged,
+        "CapAdd": command.cap_add or None,
+        "CapDrop": command.cap_drop or None,
+        "Devices": [_device(spec) for spec in command.devices],
+        "SecurityOpt": command.security_opt or None,
+        "PidMode": command.pid or "",
+        "IpcMode": command.ipc or "",
+        "UTSMode": command.uts or "",
+        "UsernsMode": command.userns or "",
+        "GroupAdd": command.group_add or None,
+    }
+    if command.pids_limit is not None:
+        host_config["PidsLimit"] = command.pids_limit
+    if command.init:
+        host_config["Init"] = True
+    body: dict[str, Any] = {
+        "Image": command.image,
+        "Cmd": command.command or None,
+        "Env": command.env,
+        "Labels": command.labels,
+        "WorkingDir": command.workdir or "",
+        "User": command.user or "",
+        "Hostname": command.hostname or "",
+        "ExposedPorts": exposed or None,
+        "Volumes": volumes or None,
+        "AttachStdout": command.is_run and not command.detach,
+        "AttachStderr": command.is_run and not command.detach,
+        "HostConfig": host_config,
+    }
+    if command.entrypoint is not None:
+        body["Entrypoint"] = [command.entrypoint]  # "" resets the image's entrypoint
+    if command.mac_address:
+        body["MacAddress"] = command.mac_address
+    if command.stop_signal:
+        body["StopSignal"] = command.stop_signal
+    if command.stop_timeout is not None:
+        body["StopTimeout"] = command.stop_timeout
+    health = _healthcheck(command)
+    if health is not None:
+        body["Healthcheck"] = health
+    if (
+        command.network
+        and command.network not in {"default", "bridge", "host", "none"}
+        and not command.network.startswith("container:")
+    ):
+        body["NetworkingConfig"] = {"EndpointsConfig": {command.network: {}}}
+    return body
+
+
+def _healthcheck(command: RunContainer) -> dict[str, Any] | None:
+    if command.no_healthcheck:
+        return {"Test": ["NONE"]}
+    values = (
+        command.health_cmd,
+        command.health_interval,
+        command.health_timeout,
+        command.health_start_period,
+        command.health_retries,
+    )
+    if all(v is None for v in values):
+        return None
+    return {
+        "Test": ["CMD-SHELL", command.health_cmd] if command.health_cmd else None,
+        "Interval": command.health_interval or 0,
+        "Timeout": command.health_timeout or 0,
+        "StartPeriod": command.health_start_period or 0,
+        "Retries": command.health_retries or 0,
+    }
+
+
+def _tmpfs(spec: str) -> tuple[str, str]:
+    path, _, options = spec.partition(":")
+    return path, options
+
+
+def _device(spec: str) -> dict[str, str]:
+    parts = spec.split(":")
+    host = parts[0]
+    inside = parts[1] if len(parts) > 1 and parts[1].startswith("/") else host
+    permissions = parts[-1] if len(parts) > 1 and not parts[-1].startswith("/") else "rwm"
+    return {"PathOnHost": host, "PathInContainer": inside, "CgroupPermissions": permissions}
+
+
+def run_container(
+    command: RunContainer,
+    client: docker.DockerClient,
+    progress: Progress | None = None,
+    attach_timeout: float = 30.0,
+) -> ContainerRun:
+    """create (pulling the image if it is missing, as the CLI does), then start and wait."""
+    api = client.api
+    body = create_body(command)
+    pulled = False
+    try:
+        created = api.create_container_from_config(
+            body, name=command.name, platform=command.platform
+        )
+    except docker.errors.ImageNotFound:
+        from handlers.images import pull_reference
+
+        pull_reference(client, command.image, platform=command.platform, progress=progress)
+        pulled = True
+        created = api.create_container_from_config(
+            body, name=command.name, platform=command.platform
+        )
+    container_id = created["Id"]
+    result = ContainerRun(
+        id=container_id,
+        name=command.name or "",
+        image=command.image,
+        warnings=created.get("Warnings") or [],
+        pulled=pulled,
+        verb=command.verb,
+    )
+    if not result.name:
+        result.name = api.inspect_container(container_id)["Name"].lstrip("/")
+    if not command.is_run:
+        return result
+    if command.detach:
+        api.start(container_id)
+        result.started = True
+        return result
+    return _run_attached(api, result, attach_timeout)
+
+
+def _run_attached(api: docker.APIClient, result: ContainerRun, wait: float) -> ContainerRun:
+    """Start with output attached; give the container `wait` seconds to finish."""
+    stream = api.attach(result.id, stdout=True, stderr=True, stream=True, logs=True)
+    chunks: list[bytes] = []
+
+    def read() -> None:
+        kept = 0
+        try:
+            for chunk in stream:
+                if kept < MAX_OUTPUT:
+                    chunks.append(chunk[: MAX_OUTPUT - kept])
+                    kept += len(chunk)
+        except (requests.exceptions.RequestException, OSError, ValueError):
+            pass  # the stream closes when we stop waiting or the container is removed
+
+    reader = threading.Thread(target=read, daemon=True, name=f"attach-{result.id[:12]}")
+    reader.start()
+    started = time.monotonic()
+    api.start(result.id)
+    result.started = True
+    try:
+        status = api.wait(result.id, timeout=wait)
+        result.exit_code = int(status.get("StatusCode", 0))
+        reader.join(timeout=5)
+    except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+        result.still_running = True
+    finally:
+        stream.close()
+    result.seconds = round(time.monotonic() - started, 2)
+    result.output = b"".join(chunks).decode("utf-8", "replace")
+    return result
+
+
+# --- one verb over many containers -----------------------------------------------------
+
+
+def container_action(command: ContainerAction, client: docker.DockerClient) -> BatchResult:
+    """The CLI goes on past a failing container and reports each; so do we."""
+    api = client.api
+    verb = command.verb.split(":")[1]
+    result = BatchResult(verb=command.verb)
+    for name in command.containers:
+        try:
+            if verb == "start":
+                api.start(name)
+            elif verb == "stop":
+                api.stop(name, timeout=command.time)
+            elif verb == "restart":
+                api.restart(name, timeout=command.time)
+            elif verb == "kill":
+                api.kill(name, signal=command.signal)
+            elif verb == "rm":
+                api.remove_container(name, force=command.force, v=command.volumes)
+            elif verb == "pause":
+                api.pause(name)
+            elif verb == "unpause":
+                api.unpause(name)
+            result.done.append(name)
+        except docker.errors.APIError as exc:
+            result.errors.append((name, _explain(exc)))
+    return result
+
+
+def _explain(exc: docker.errors.APIError) -> str:
+    explanation = exc.explanation
+    if isinstance(explanation, bytes):
+        explanation = explanation.decode("utf-8", "replace")
+    return str(explanation or exc)
+
+
+def rename_container(command: RenameContainer, client: docker.DockerClient) -> BatchResult:
+    client.api.rename(command.container, command.new_name)
+    return BatchResult(verb=command.verb, done=[f"{command.container} → {command.new_name}"])
+
+
+def update_containers(command: UpdateContainers, client: docker.DockerClient) -> BatchResult:
+    body: dict[str, Any] = {}
+    for key, value in (
+        ("NanoCpus", command.cpus),
+        ("CpuShares", command.cpu_shares),
+        ("CpusetCpus", command.cpuset_cpus),
+        ("Memory", command.memory),
+        ("MemorySwap", command.memory_swap),
+        ("MemoryReservation", command.memory_reservation),
+        ("PidsLimit", command.pids_limit),
+    ):
+        if value is not None:
+            body[key] = value
+    if command.restart is not None:
+        body["RestartPolicy"] = {
+            "Name": command.restart.name,
+            "MaximumRetryCount": command.restart.maximum_retry_count,
+        }
+    result = BatchResult(verb=command.verb)
+    for name in command.containers:
+        try:
+            answer = engine_request(client.api, "POST", f"/containers/{name}/update", body=body)
+            result.done.append(name)
+            result.warnings.extend((answer or {}).get("Warnings") or [])
+        except docker.errors.APIError as exc:
+            result.errors.append((name, _explain(exc)))
+    return result
+
+
+# --- logs, top, stats ------------------------------------------------------------------
+
+
+def _point_in_time(text: str, flag: str) -> int | float | datetime:
+    """--since/--until: a Go duration before now, a unix time, or an RFC 3339 time."""
+    try:
+        return time.time() - go_duration(text) / 1e9
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f'invalid argument "{text}" for "{flag}" flag: give a duration (42m), '
+            "a unix time or an RFC 3339 time",
+            token=text,
+        ) from None
+
+
+def container_logs(command: ContainerLogs, client: docker.DockerClient) -> ContainerLogsResult:
+    tail: str | int = command.tail
+    if tail != "all":
+        if not str(tail).lstrip("-").isdigit():
+            raise UsageError(
+                f'invalid argument "{tail}" for "-n, --tail" flag: a number or "all"',
+                token=str(tail),
+            )
+        tail = int(tail)
+    kwargs: dict[str, Any] = {"timestamps": command.timestamps, "tail": tail}
+    if command.since:
+        kwargs["since"] = _point_in_time(command.since, "--since")
+    if command.until:
+        kwargs["until"] = _point_in_time(command.until, "--until")
+    raw = client.api.logs(command.container, stdout=True, stderr=True, **kwargs)
+    return ContainerLogsResult(container=command.container, text=raw.decode("utf-8", "replace"))
+
+
+def container_top(command: ContainerTop, client: docker.DockerClient) -> TableResult:
+    answer = client.api.top(command.container, ps_args=" ".join(command.ps_args) or None)
+    return TableResult(
+        title=f"processes in {command.container}",
+        grid=Table(
+            columns=answer.get("Titles") or [],
+            rows=[list(p) for p in answer.get("Processes") or []],
+        ),
+    )
+
+
+def container_stats(command: ContainerStats, client: docker.DockerClient) -> StatsResult:
+    """One snapshot, as `docker stats --no-stream`. The Engine has no stats listing, so each
+    container is one request (the CLI does the same); they run in parallel."""
+    api = client.api
+    names = command.containers or [c["Id"] for c in api.containers(all=command.all)]
+    with ThreadPoolExecutor(max_workers=min(8, max(1, len(names)))) as pool:
+        rows = list(pool.map(lambda n: _stats_row(api, n), names))
+    return StatsResult(rows=rows, no_trunc=command.no_trunc)
+
+
+def _stats_row(api: docker.APIClient, name: str) -> StatsRow:
+    raw = api.stats(name, stream=False)
+    cpu, pre = raw.get("cpu_stats") or {}, raw.get("precpu_stats") or {}
+    cpu_delta = cpu.get("cpu_usage", {}).get("total_usage", 0) - pre.get("cpu_usage", {}).get(
+        "total_usage", 0
+    )
+    system_delta = cpu.get("system_cpu_usage", 0) - pre.get("system_cpu_usage", 0)
+    online = cpu.get("online_cpus") or len(cpu.get("cpu_usage", {}).get("percpu_usage") or []) or 1
+    cpu_percent = (
+        cpu_delta / system_delta * online * 100 if system_delta > 0 and cpu_delta > 0 else 0.0
+    )
+    memory = raw.get("memory_stats") or {}
+    stats = memory.get("stats") or {}
+    usage = memory.get("usage", 0)
+    inactive = stats.get("total_inactive_file", stats.get("inactive_file", 0))
+    if inactive < usage:
+        usage -= inactive
+    limit = memory.get("limit", 0)
+    networks = raw.get("networks") or {}
+    blkio = (raw.get("blkio_stats") or {}).get("io_service_bytes_recursive") or []
+    return StatsRow(
+        id=raw.get("id", name),
+        name=(raw.get("name") or name).lstrip("/"),
+        cpu_percent=cpu_percent,
+        memory_usage=usage,
+        memory_limit=limit,
+        net_rx=sum(n.get("rx_bytes", 0) for n in networks.values()),
+        net_tx=sum(n.get("tx_bytes", 0) for n in networks.values()),
+        block_read=sum(e.get("value", 0) for e in blkio if e.get("op", "").lower() == "read"),
+        block_write=sum(e.get("value", 0) for e in blkio if e.get("op", "").lower() == "write"),
+        pids=(raw.get("pids_stats") or {}).get("current", 0),
     )

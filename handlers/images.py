@@ -5,9 +5,37 @@ from __future__ import annotations
 from typing import Any
 
 import docker
+import docker.errors
 
-from handlers.commands import ListImages
-from handlers.results import ImageList, ImageSummary
+from handlers.commands import (
+    ImageHistory,
+    ListImages,
+    Login,
+    Logout,
+    PullImage,
+    PushImage,
+    RemoveImages,
+    SearchImages,
+    TagImage,
+)
+from handlers.context import Context
+from handlers.errors import EngineError, UsageError
+from handlers.progress import LayerTracker, Progress
+from handlers.registry import DOCKER_HUB, catalog_search, registry_of, split_reference
+from handlers.results import (
+    BatchResult,
+    ImageList,
+    ImageSummary,
+    PullResult,
+    PushResult,
+    SearchHit,
+    SearchResult,
+    Table,
+    TableResult,
+    TagResult,
+    TextResult,
+)
+from handlers.units import human_duration, human_size
 
 
 def list_images(command: ListImages, client: docker.DockerClient) -> ImageList:
@@ -31,3 +59,219 @@ def image_summary(raw: dict[str, Any]) -> ImageSummary:
         size=raw.get("Size", 0),
         labels=raw.get("Labels") or {},
     )
+
+
+def pull_reference(
+    client: docker.DockerClient,
+    reference: str,
+    *,
+    all_tags: bool = False,
+    platform: str | None = None,
+    progress: Progress | None = None,
+    context: Context | None = None,
+) -> PullResult:
+    repository, tag = split_reference(reference)
+    if tag is None and not all_tags:
+        tag = "latest"  # the CLI's default
+    if tag is not None and all_tags:
+        raise UsageError("tag can't be used with --all-tags/-a", token=reference)
+    auth = context.credentials(registry_of(reference)) if context else None
+    shown = repository + (
+        f"@{tag}" if tag and tag.startswith("sha256:") else f":{tag}" if tag else ""
+    )
+    tracker = LayerTracker(f"Pulling {shown}", progress)
+    stream = client.api.pull(
+        repository,
+        tag=tag,
+        stream=True,
+        decode=True,
+        all_tags=all_tags,
+        platform=platform,
+        auth_config=auth.auth_config() if auth else None,
+    )
+    for event in stream:
+        tracker.feed(event)
+    digest = tracker.find_status("Digest: ") or ""
+    return PullResult(
+        reference=shown,
+        digest=digest.removeprefix("Digest: "),
+        status=tracker.find_status("Status: ") or "",
+        layers=tracker.report().layers,
+    )
+
+
+def pull_image(command: PullImage, client: docker.DockerClient, context: Context) -> PullResult:
+    return pull_reference(
+        client,
+        command.name,
+        all_tags=command.all_tags,
+        platform=command.platform,
+        progress=context.progress,
+        context=context,
+    )
+
+
+def push_image(command: PushImage, client: docker.DockerClient, context: Context) -> PushResult:
+    repository, tag = split_reference(command.name)
+    if tag is None and not command.all_tags:
+        tag = "latest"
+    auth = context.credentials(registry_of(command.name))
+    tracker = LayerTracker(f"Pushing {command.name}", context.progress)
+    stream = client.api.push(
+        repository,
+        tag=tag,
+        stream=True,
+        decode=True,
+        auth_config=auth.auth_config() if auth else None,
+    )
+    digest, size = "", 0
+    for event in stream:
+        tracker.feed(event)
+        aux = event.get("aux") or {}
+        if aux.get("Digest"):
+            digest, size = aux["Digest"], int(aux.get("Size", 0))
+    return PushResult(
+        reference=f"{repository}:{tag}" if tag else repository, digest=digest, size=size
+    )
+
+
+def tag_image(command: TagImage, client: docker.DockerClient) -> TagResult:
+    repository, tag = split_reference(command.target)
+    if tag is not None and tag.startswith("sha256:"):
+        raise UsageError("refusing to create a tag with a digest reference", token=command.target)
+    client.api.tag(command.source, repository, tag=tag or "latest")
+    image_id = client.api.inspect_image(command.target if tag else f"{repository}:latest")["Id"]
+    return TagResult(
+        source=command.source, target=f"{repository}:{tag or 'latest'}", image_id=image_id
+    )
+
+
+def remove_images(command: RemoveImages, client: docker.DockerClient) -> BatchResult:
+    result = BatchResult(verb=command.verb)
+    for image in command.images:
+        try:
+            answer = client.api.remove_image(image, force=command.force, noprune=command.no_prune)
+        except docker.errors.APIError as exc:
+            explanation = exc.explanation
+            if isinstance(explanation, bytes):
+                explanation = explanation.decode("utf-8", "replace")
+            result.errors.append((image, str(explanation or exc)))
+            continue
+        for entry in answer or []:
+            for key in ("Untagged", "Deleted"):
+                if key in entry:
+                    result.done.append(f"{key}: {entry[key]}")
+    return result
+
+
+def image_history(command: ImageHistory, client: docker.DockerClient) -> TableResult:
+    import time
+
+    now = time.time()
+    rows = []
+    for layer in client.api.history(command.image):
+        layer_id = str(layer.get("Id", "<missing>"))
+        shown_id = (
+            layer_id
+            if command.no_trunc or layer_id == "<missing>"
+            else layer_id.removeprefix("sha256:")[:12]
+        )
+        created_by = str(layer.get("CreatedBy", ""))
+        if not command.no_trunc and len(created_by) > 45:
+            created_by = created_by[:44] + "…"
+        rows.append(
+            [
+                shown_id,
+                f"{human_duration(now - layer.get('Created', 0))} ago",
+                created_by,
+                human_size(layer.get("Size", 0), 3),
+                str(layer.get("Comment", "")),
+            ]
+        )
+    if command.quiet:
+        return TableResult(
+            title=f"history of {command.image}",
+            grid=Table(columns=["IMAGE"], rows=[[r[0]] for r in rows]),
+        )
+    return TableResult(
+        title=f"history of {command.image}",
+        grid=Table(columns=["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"], rows=rows),
+    )
+
+
+def search_images(
+    command: SearchImages, client: docker.DockerClient, context: Context
+) -> SearchResult:
+    registry = registry_of(command.term) if "/" in command.term else DOCKER_HUB
+    if registry != DOCKER_HUB:
+        term = command.term.split("/", 1)[1]
+        found = catalog_search(
+            registry,
+            term,
+            context.credentials(registry),
+            limit=command.limit,
+            timeout=client.api.timeout,
+        )
+        hits = [SearchHit(name=f"{registry}/{name}", tags=tags) for name, tags in found]
+        return SearchResult(term=term, source=registry, hits=hits, no_trunc=command.no_trunc)
+    try:
+        raw = client.api.search(command.term, limit=command.limit)
+    except docker.errors.APIError as exc:
+        raise EngineError(
+            f"Docker Hub search failed: the engine could not reach it ({exc.explanation or exc})"
+        ) from exc
+    hits = [
+        SearchHit(
+            name=r.get("name", ""),
+            description=r.get("description", ""),
+            stars=int(r.get("star_count", 0)),
+            official=bool(r.get("is_official")),
+        )
+        for r in raw
+    ]
+    return SearchResult(
+        term=command.term,
+        source="Docker Hub",
+        hits=_filter_hits(hits, command.filters),
+        no_trunc=command.no_trunc,
+    )
+
+
+def _filter_hits(hits: list[SearchHit], filters: dict[str, list[str]]) -> list[SearchHit]:
+    for key, values in filters.items():
+        for value in values:
+            if key == "stars":
+                if not value.isdigit():
+                    raise UsageError(f"invalid filter 'stars={value}'", token=value)
+                hits = [h for h in hits if h.stars >= int(value)]
+            elif key == "is-official":
+                if value not in {"true", "false"}:
+                    raise UsageError(f"invalid filter 'is-official={value}'", token=value)
+                hits = [h for h in hits if h.official == (value == "true")]
+            elif key != "is-automated":
+                raise UsageError(f"invalid filter '{key}'", token=key)
+    return hits
+
+
+def login(command: Login, client: docker.DockerClient, context: Context) -> TextResult:
+    server = command.server or DOCKER_HUB
+    auth = context.credentials(server)
+    if auth is None:
+        raise UsageError(
+            f"no credentials for {server}: run `/docker login {server}` alone to "
+            "enter them privately, or name them in DOCKHAND_REGISTRY_CREDENTIALS",
+            token=server,
+        )
+    # The engine checks the credentials against the registry; nothing is stored on the host.
+    client.api.login(
+        auth.username,
+        password=auth.password.get_secret_value(),
+        registry=server if server != DOCKER_HUB else None,
+        reauth=True,
+    )
+    return TextResult(title="Login Succeeded", text=f"{auth.username} @ {server}")
+
+
+def logout(command: Logout, client: docker.DockerClient) -> TextResult:
+    server = command.server or DOCKER_HUB
+    return TextResult(title=f"Removing login credentials for {server}", text="")

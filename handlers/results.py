@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -35,6 +37,14 @@ class Result(BaseModel):
         """Labelled values, for results that are one object rather than rows."""
         return []
 
+    def body(self) -> str:
+        """Free text shown after the table or facts (help, logs, command output)."""
+        return ""
+
+    def failed(self) -> bool:
+        """True when the command did not do all it was asked (a batch with errors)."""
+        return False
+
 
 class TextResult(Result):
     """A result that is words only (help, confirmations)."""
@@ -44,6 +54,9 @@ class TextResult(Result):
 
     def summary(self) -> str:
         return self.title
+
+    def body(self) -> str:
+        return self.text
 
 
 class PortMapping(BaseModel):
@@ -254,7 +267,7 @@ class EngineInfo(Result):
             ("Operating System", self.operating_system),
             ("Architecture", self.architecture),
             ("CPUs", str(self.cpus)),
-            ("Total Memory", _binary_size(self.memory)),
+            ("Total Memory", binary_size(self.memory)),
             ("Name", self.name),
             ("Docker Root Dir", self.docker_root_dir),
             *[("WARNING", w) for w in self.warnings],
@@ -269,8 +282,279 @@ def _quote_command(command: str, width: int) -> str:
     return f'"{escaped}"'
 
 
-def _binary_size(size: int) -> str:
-    # `docker info` prints memory in binary units (go-units BytesSize).
+class TableResult(Result):
+    """Rows with a title: top, history, network ls, volume ls, df."""
+
+    title: str
+    grid: Table
+
+    def summary(self) -> str:
+        return self.title
+
+    def table(self) -> Table:
+        return self.grid
+
+
+class BatchResult(Result):
+    """One verb over several objects: what was done, what failed and why."""
+
+    verb: str
+    done: list[str] = Field(default_factory=list)
+    errors: list[tuple[str, str]] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+
+    def summary(self) -> str:
+        action = self.verb.split(":")[-1]
+        parts = []
+        if self.done:
+            parts.append(f"{_PAST.get(action, action)}: {', '.join(self.done)}")
+        if self.errors:
+            parts.append(f"failed: {', '.join(name for name, _ in self.errors)}")
+        return "; ".join(parts) or "nothing to do"
+
+    def body(self) -> str:
+        lines = [f"Error response from daemon: {why}" for _, why in self.errors]
+        return "\n".join(lines + [f"WARNING: {w}" for w in self.warnings])
+
+    def failed(self) -> bool:
+        return bool(self.errors)
+
+
+_PAST = {
+    "start": "started",
+    "stop": "stopped",
+    "restart": "restarted",
+    "kill": "killed",
+    "rm": "removed",
+    "pause": "paused",
+    "unpause": "unpaused",
+    "rename": "renamed",
+    "update": "updated",
+    "create": "created",
+    "connect": "connected",
+    "disconnect": "disconnected",
+    "tag": "tagged",
+    "login": "logged in",
+    "logout": "logged out",
+}
+
+
+class ContainerRun(Result):
+    """create and run: the full ID always (chat has no --cidfile), and for an attached run
+    the output and exit code, or that it is still running."""
+
+    verb: str
+    id: str
+    name: str
+    image: str
+    warnings: list[str] = Field(default_factory=list)
+    pulled: bool = False
+    started: bool = False
+    exit_code: int | None = None
+    still_running: bool = False
+    output: str = ""
+    seconds: float | None = None
+
+    def summary(self) -> str:
+        if self.verb == "container:create":
+            return f"created {self.name} ({self.id})"
+        if self.still_running:
+            return (
+                f"{self.name} is still running after {self.seconds:g} s; "
+                f"follow it with `/docker logs {self.name}`"
+            )
+        if self.exit_code is not None:
+            return f"{self.name} exited with code {self.exit_code} after {self.seconds:g} s"
+        return f"started {self.name} ({self.id})"
+
+    def facts(self) -> list[tuple[str, str]]:
+        facts = [("ID", self.id), ("Image", self.image + (" (pulled)" if self.pulled else ""))]
+        return facts + [("WARNING", w) for w in self.warnings]
+
+    def body(self) -> str:
+        return self.output
+
+    def failed(self) -> bool:
+        return bool(self.exit_code)
+
+    @property
+    def mark(self) -> str:
+        if self.still_running or (self.started and self.exit_code is None):
+            return "running"
+        if self.exit_code is None:
+            return "created"
+        return "exited-ok" if self.exit_code == 0 else "exited"
+
+
+class ContainerLogsResult(Result):
+    container: str
+    text: str
+
+    def summary(self) -> str:
+        lines = self.text.count("\n") + (1 if self.text and not self.text.endswith("\n") else 0)
+        return f"logs of {self.container}: {lines} line{'s' if lines != 1 else ''}"
+
+    def body(self) -> str:
+        return self.text
+
+
+class InspectResult(Result):
+    objects: list[dict[str, Any]]
+    formatted: list[str] | None = None
+
+    def summary(self) -> str:
+        return f"{len(self.objects)} object{'s' if len(self.objects) != 1 else ''}"
+
+    def body(self) -> str:
+        if self.formatted is not None:
+            return "\n".join(self.formatted)
+        return json.dumps(self.objects, indent=4)
+
+
+class StatsRow(BaseModel):
+    id: str
+    name: str
+    cpu_percent: float
+    memory_usage: int
+    memory_limit: int
+    net_rx: int
+    net_tx: int
+    block_read: int
+    block_write: int
+    pids: int
+
+
+class StatsResult(Result):
+    rows: list[StatsRow]
+    no_trunc: bool = False
+
+    def summary(self) -> str:
+        return f"stats of {len(self.rows)} container{'s' if len(self.rows) != 1 else ''}"
+
+    def table(self) -> Table:
+        rows = []
+        for r in self.rows:
+            percent = r.memory_usage / r.memory_limit * 100 if r.memory_limit else 0.0
+            rows.append(
+                [
+                    r.id if self.no_trunc else r.id[:12],
+                    r.name,
+                    f"{r.cpu_percent:.2f}%",
+                    f"{binary_size(r.memory_usage)} / {binary_size(r.memory_limit)}",
+                    f"{percent:.2f}%",
+                    f"{human_size(r.net_rx, 3)} / {human_size(r.net_tx, 3)}",
+                    f"{human_size(r.block_read, 3)} / {human_size(r.block_write, 3)}",
+                    str(r.pids),
+                ]
+            )
+        return Table(
+            columns=[
+                "CONTAINER ID",
+                "NAME",
+                "CPU %",
+                "MEM USAGE / LIMIT",
+                "MEM %",
+                "NET I/O",
+                "BLOCK I/O",
+                "PIDS",
+            ],
+            rows=rows,
+        )
+
+
+class PullResult(Result):
+    reference: str
+    digest: str = ""
+    status: str = ""
+    layers: int = 0
+
+    def summary(self) -> str:
+        return self.status or f"pulled {self.reference}"
+
+    def facts(self) -> list[tuple[str, str]]:
+        return [("Image", self.reference), ("Digest", self.digest), ("Layers", str(self.layers))]
+
+
+class PushResult(Result):
+    reference: str
+    digest: str = ""
+    size: int = 0
+
+    def summary(self) -> str:
+        return f"pushed {self.reference}"
+
+    def facts(self) -> list[tuple[str, str]]:
+        return [("Image", self.reference), ("Digest", self.digest), ("Size", str(self.size))]
+
+
+class TagResult(Result):
+    source: str
+    target: str
+    image_id: str
+
+    def summary(self) -> str:
+        return f"tagged {self.source} as {self.target}: same image ID {self.image_id[:19]}"
+
+    def facts(self) -> list[tuple[str, str]]:
+        return [("Source", self.source), ("Target", self.target), ("Image ID", self.image_id)]
+
+
+class PruneResult(Result):
+    kind: str
+    deleted: list[str] = Field(default_factory=list)
+    space_reclaimed: int = 0
+
+    def summary(self) -> str:
+        if not self.deleted and not self.space_reclaimed:
+            return f"{self.kind} prune: nothing to remove"
+        return (
+            f"{self.kind} prune: {len(self.deleted)} removed, "
+            f"{human_size(self.space_reclaimed, 3)} reclaimed"
+        )
+
+    def body(self) -> str:
+        return "\n".join(self.deleted)
+
+
+class SearchHit(BaseModel):
+    name: str
+    description: str = ""
+    stars: int = 0
+    official: bool = False
+    tags: list[str] = Field(default_factory=list)
+
+
+class SearchResult(Result):
+    term: str
+    source: str
+    hits: list[SearchHit]
+    no_trunc: bool = False
+
+    def summary(self) -> str:
+        plural = "s" if len(self.hits) != 1 else ""
+        return f"{len(self.hits)} result{plural} for {self.term!r} on {self.source}"
+
+    def table(self) -> Table:
+        if self.source == "Docker Hub":
+            rows = [
+                [
+                    h.name,
+                    h.description
+                    if self.no_trunc or len(h.description) <= 45
+                    else h.description[:44] + "…",
+                    str(h.stars),
+                    "[OK]" if h.official else "",
+                ]
+                for h in self.hits
+            ]
+            return Table(columns=["NAME", "DESCRIPTION", "STARS", "OFFICIAL"], rows=rows)
+        return Table(
+            columns=["NAME", "TAGS"], rows=[[h.name, ", ".join(h.tags)] for h in self.hits]
+        )
+
+
+def binary_size(size: float) -> str:
+    """go-units BytesSize: binary units, as `docker stats` and `docker info` print memory."""
     value = float(size)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if value < 1024:

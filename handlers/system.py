@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import docker
+import docker.errors
 
-from handlers.commands import ShowInfo, ShowVersion
-from handlers.results import EngineInfo, EngineVersion
+from handlers.commands import DiskUsage, Prune, ShowInfo, ShowVersion
+from handlers.context import Context
+from handlers.progress import LayerTracker
+from handlers.results import EngineInfo, EngineVersion, PruneResult, Table, TableResult
+from handlers.units import human_size
 
 
 def show_version(command: ShowVersion, client: docker.DockerClient) -> EngineVersion:
@@ -51,3 +55,133 @@ def show_info(command: ShowInfo, client: docker.DockerClient) -> EngineInfo:
         docker_root_dir=raw.get("DockerRootDir", ""),
         warnings=raw.get("Warnings") or [],
     )
+
+
+def disk_usage(command: DiskUsage, client: docker.DockerClient) -> TableResult:
+    """`docker system df`: the CLI's arithmetic over GET /system/df."""
+    raw = client.api.df()
+    images = raw.get("Images") or []
+    containers = raw.get("Containers") or []
+    volumes = raw.get("Volumes") or []
+    cache = raw.get("BuildCache") or []
+    image_size = sum(i.get("Size", 0) for i in images)
+    shared = sum(i.get("SharedSize", 0) for i in images if i.get("SharedSize", 0) > 0)
+    image_active = [i for i in images if i.get("Containers", 0) > 0]
+    active_size = sum(i.get("Size", 0) - max(i.get("SharedSize", 0), 0) for i in image_active)
+    image_reclaim = max(image_size - active_size - (shared if image_active else 0), 0)
+    running = [c for c in containers if c.get("State") in {"running", "paused", "restarting"}]
+    container_size = sum(c.get("SizeRw", 0) for c in containers)
+    container_reclaim = sum(c.get("SizeRw", 0) for c in containers if c not in running)
+    volume_size = sum(max(v.get("UsageData", {}).get("Size", 0), 0) for v in volumes)
+    volume_active = [v for v in volumes if v.get("UsageData", {}).get("RefCount", 0) > 0]
+    volume_reclaim = sum(
+        max(v.get("UsageData", {}).get("Size", 0), 0) for v in volumes if v not in volume_active
+    )
+    cache_size = sum(b.get("Size", 0) for b in cache)
+    cache_reclaim = sum(
+        b.get("Size", 0) for b in cache if not b.get("InUse") and not b.get("Shared")
+    )
+
+    def reclaim(part: int, total: int) -> str:
+        percent = f" ({part * 100 // total}%)" if total else ""
+        return human_size(part, 3) + percent
+
+    rows = [
+        [
+            "Images",
+            str(len(images)),
+            str(len(image_active)),
+            human_size(image_size, 3),
+            reclaim(image_reclaim, image_size),
+        ],
+        [
+            "Containers",
+            str(len(containers)),
+            str(len(running)),
+            human_size(container_size, 3),
+            reclaim(container_reclaim, container_size),
+        ],
+        [
+            "Local Volumes",
+            str(len(volumes)),
+            str(len(volume_active)),
+            human_size(volume_size, 3),
+            reclaim(volume_reclaim, volume_size),
+        ],
+        [
+            "Build Cache",
+            str(len(cache)),
+            str(sum(1 for b in cache if b.get("InUse"))),
+            human_size(cache_size, 3),
+            human_size(cache_reclaim, 3),
+        ],
+    ]
+    title = f"disk usage on {command.host}"
+    grid = Table(columns=["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"], rows=rows)
+    if command.verbose:
+        rows += [["", "", "", "", ""]] + [
+            [
+                f"image {(i.get('RepoTags') or ['<none>'])[0]}",
+                "",
+                str(i.get("Containers", 0)),
+                human_size(i.get("Size", 0), 3),
+                "",
+            ]
+            for i in images
+        ]
+    return TableResult(title=title, grid=grid)
+
+
+def prune(command: Prune, client: docker.DockerClient, context: Context) -> PruneResult:
+    """container, image, network, volume and system prune, as the CLI asks the engine."""
+    api = client.api
+    kind = command.verb.split(":")[0]
+    filters = dict(command.filters)
+    report = LayerTracker(f"Pruning {kind}s", context.progress)
+    deleted: list[str] = []
+    reclaimed = 0
+
+    def note(step: str) -> None:
+        if context.progress is not None:
+            context.progress(report.report(step))
+
+    if kind in {"container", "system"}:
+        note("removing stopped containers")
+        answer = api.prune_containers(filters=filters or None)
+        deleted += [f"container {c}" for c in answer.get("ContainersDeleted") or []]
+        reclaimed += answer.get("SpaceReclaimed") or 0
+    if kind in {"network", "system"}:
+        note("removing unused networks")
+        answer = api.prune_networks(filters=filters or None)
+        deleted += [f"network {n}" for n in answer.get("NetworksDeleted") or []]
+    if kind == "volume" or (kind == "system" and command.volumes):
+        note("removing unused volumes")
+        volume_filters = {k: v for k, v in filters.items() if k != "until"}
+        if command.all and _api_at_least(api, "1.42"):
+            volume_filters["all"] = ["true"]
+        answer = api.prune_volumes(filters=volume_filters or None)
+        deleted += [f"volume {v}" for v in answer.get("VolumesDeleted") or []]
+        reclaimed += answer.get("SpaceReclaimed") or 0
+    if kind in {"image", "system"}:
+        note("removing images")
+        image_filters = {**filters, "dangling": ["false" if command.all else "true"]}
+        answer = api.prune_images(filters=image_filters)
+        for entry in answer.get("ImagesDeleted") or []:
+            deleted += [f"{key.lower()} {value}" for key, value in entry.items()]
+        reclaimed += answer.get("SpaceReclaimed") or 0
+    if kind == "system":
+        note("removing build cache")
+        try:
+            answer = api.prune_builds()
+            reclaimed += answer.get("SpaceReclaimed") or 0
+            deleted += [f"build cache {c}" for c in answer.get("CachesDeleted") or []]
+        except docker.errors.APIError:
+            pass  # an engine without BuildKit has no build cache to prune
+    return PruneResult(kind=kind, deleted=deleted, space_reclaimed=reclaimed)
+
+
+def _api_at_least(api: docker.APIClient, version: str) -> bool:
+    def parts(v: str) -> tuple[int, ...]:
+        return tuple(int(x) for x in v.split("."))
+
+    return parts(str(api.api_version)) >= parts(version)

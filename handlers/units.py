@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+from decimal import Decimal, InvalidOperation
 
 _DECIMAL = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
 
@@ -42,3 +44,63 @@ def human_size(size: float, precision: int = 4) -> str:
         size /= 1000
         unit += 1
     return f"{size:.{precision}g}{_DECIMAL[unit]}"
+
+
+_RAM = re.compile(r"^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$")
+_BINARY = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
+
+
+def ram_in_bytes(text: str) -> int:
+    """go-units RAMInBytes: `-m 256m`, `512k`, `1g`, `1.5GB` are binary multiples."""
+    match = _RAM.match(text.strip())
+    if not match:
+        raise ValueError(f"invalid size: '{text}'")
+    number, unit = match.group(1), (match.group(2) or "").lower()
+    try:
+        value = float(number)
+    except ValueError:
+        raise ValueError(f"invalid size: '{text}'") from None
+    return int(value * _BINARY[unit])
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+_NANOS = {
+    "ns": 1,
+    "us": 1_000,
+    "µs": 1_000,
+    "ms": 1_000_000,
+    "s": 10**9,
+    "m": 60 * 10**9,
+    "h": 3600 * 10**9,
+}
+
+
+def go_duration(text: str) -> int:
+    """Go's time.ParseDuration, in nanoseconds: `30s`, `1m30s`, `500ms`, `-1h`."""
+    raw = text.strip()
+    sign, body = (-1, raw[1:]) if raw.startswith("-") else (1, raw.removeprefix("+"))
+    if body == "0":
+        return 0
+    pos, total = 0, 0.0
+    for match in _DURATION_PART.finditer(body):
+        if match.start() != pos:
+            break
+        total += float(match.group(1)) * _NANOS[match.group(2)]
+        pos = match.end()
+    if not body or pos != len(body):
+        raise ValueError(f'time: invalid duration "{text}"')
+    return sign * round(total)
+
+
+def nano_cpus(text: str) -> int:
+    """`--cpus 0.5` as NanoCpus (500000000), the way the CLI's decimal parser reads it."""
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise ValueError(f"failed to parse {text} as a rational number") from None
+    if not value.is_finite():
+        raise ValueError(f"failed to parse {text} as a rational number")
+    nanos = value * 10**9
+    if nanos != nanos.to_integral_value():
+        raise ValueError("value is too precise")
+    return int(nanos)

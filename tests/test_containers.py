@@ -9,7 +9,7 @@ from datetime import datetime
 import pytest
 
 from bot.parser import parse
-from handlers import handler_for
+from handlers import run_handler
 from handlers.results import ContainerList
 from tests.rig import TEST_IMAGE, Engine
 
@@ -31,7 +31,7 @@ def cli_ps(engine: Engine, *args: str) -> list[dict[str, str]]:
 
 def dockhand_ps(engine: Engine, text: str) -> ContainerList:
     command = parse(text)
-    result = handler_for(command)(command, engine.client())
+    result = run_handler(command, engine.client())
     assert isinstance(result, ContainerList)
     return result
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 
 from bot.parser import parse
-from handlers import handler_for
+from handlers import run_handler
 from handlers.results import EngineInfo, EngineVersion, ImageList
 from tests.rig import TEST_IMAGE, Engine
 
 
 def run(engine: Engine, text: str):  # type: ignore[no-untyped-def]
     command = parse(text)
-    return handler_for(command)(command, engine.client())
+    return run_handler(command, engine.client())
 
 
 def cli_images(engine: Engine, *args: str) -> list[dict[str, str]]:

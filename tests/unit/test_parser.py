@@ -64,7 +64,7 @@ def test_unknown_subcommand_suggests_within_group() -> None:
         ("ps --bogus", "--bogus", "unrecognized arguments"),
         ("ps -n many", "many", "invalid int value"),
         ("ps -f nokey", "nokey", "bad format of filter"),
-        ("ps --all=maybe", "maybe", "expected true or false"),
+        ("ps --all=maybe", "--all=maybe", "expected true or false"),
         ("-X ps", "-X", "unknown flag"),
         ("-H", "-H", "flag needs an argument"),
     ],

@@ -1,0 +1,38 @@
+"""What a handler may need beyond its command and client: progress, credentials, time bounds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, SecretStr
+
+from handlers.progress import Progress
+
+
+class RegistryAuth(BaseModel):
+    """Credentials for one registry. The password never prints (SecretStr)."""
+
+    server: str
+    username: str
+    password: SecretStr
+
+    def auth_config(self) -> dict[str, str]:
+        return {
+            "username": self.username,
+            "password": self.password.get_secret_value(),
+            "serveraddress": self.server,
+        }
+
+
+def _no_credentials(server: str) -> RegistryAuth | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Context:
+    progress: Progress | None = None
+    #: credentials by registry host (docker.io for Docker Hub), from the bot's encrypted store
+    credentials: Callable[[str], RegistryAuth | None] = field(default=_no_credentials)
+    #: how long `run` without -d waits for the container to finish
+    attach_timeout: float = 30.0

@@ -1,0 +1,124 @@
+"""Network and volume verbs: a command model and a Docker client in, a result model out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import docker
+import docker.errors
+
+from handlers.commands import (
+    ConnectNetwork,
+    CreateNetwork,
+    CreateVolume,
+    ListNetworks,
+    ListVolumes,
+    RemoveObjects,
+)
+from handlers.results import BatchResult, Table, TableResult
+
+
+def create_network(command: CreateNetwork, client: docker.DockerClient) -> BatchResult:
+    ipam = None
+    if command.subnets:
+        pools = []
+        for n, subnet in enumerate(command.subnets):
+            pool: dict[str, Any] = {"Subnet": subnet}
+            if n < len(command.gateways):
+                pool["Gateway"] = command.gateways[n]
+            if n < len(command.ip_ranges):
+                pool["IPRange"] = command.ip_ranges[n]
+            pools.append(pool)
+        ipam = {"Driver": "default", "Config": pools, "Options": {}}
+    answer = client.api.create_network(
+        command.name,
+        driver=command.driver,
+        options=command.options or None,
+        ipam=ipam,
+        internal=command.internal,
+        labels=command.labels or None,
+        attachable=command.attachable,
+        enable_ipv6=command.ipv6,
+        check_duplicate=True,
+    )
+    result = BatchResult(verb=command.verb, done=[f"{command.name} ({answer['Id']})"])
+    if answer.get("Warning"):
+        result.warnings.append(answer["Warning"])
+    return result
+
+
+def list_networks(command: ListNetworks, client: docker.DockerClient) -> TableResult:
+    found = client.api.networks(filters=command.filters or None)
+    rows = [
+        [
+            n["Id"] if command.no_trunc else n["Id"][:12],
+            n["Name"],
+            n.get("Driver", ""),
+            n.get("Scope", ""),
+        ]
+        for n in sorted(found, key=lambda n: n["Name"])
+    ]
+    if command.quiet:
+        return TableResult(
+            title=f"{len(rows)} networks",
+            grid=Table(columns=["NETWORK ID"], rows=[[r[0]] for r in rows]),
+        )
+    return TableResult(
+        title=f"{len(rows)} networks",
+        grid=Table(columns=["NETWORK ID", "NAME", "DRIVER", "SCOPE"], rows=rows),
+    )
+
+
+def remove_objects(command: RemoveObjects, client: docker.DockerClient) -> BatchResult:
+    result = BatchResult(verb=command.verb)
+    for name in command.names:
+        try:
+            if command.verb == "network:rm":
+                client.api.remove_network(name)
+            else:
+                client.api.remove_volume(name, force=command.force)
+            result.done.append(name)
+        except docker.errors.APIError as exc:
+            explanation = exc.explanation
+            if isinstance(explanation, bytes):
+                explanation = explanation.decode("utf-8", "replace")
+            result.errors.append((name, str(explanation or exc)))
+    return result
+
+
+def connect_network(command: ConnectNetwork, client: docker.DockerClient) -> BatchResult:
+    if command.verb == "network:connect":
+        client.api.connect_container_to_network(
+            command.container,
+            command.network,
+            aliases=command.aliases or None,
+            ipv4_address=command.ip,
+        )
+    else:
+        client.api.disconnect_container_from_network(
+            command.container, command.network, force=command.force
+        )
+    return BatchResult(verb=command.verb, done=[f"{command.container} ↔ {command.network}"])
+
+
+def create_volume(command: CreateVolume, client: docker.DockerClient) -> BatchResult:
+    answer = client.api.create_volume(
+        name=command.name,
+        driver=command.driver,
+        driver_opts=command.options or None,
+        labels=command.labels or None,
+    )
+    return BatchResult(verb=command.verb, done=[answer["Name"]])
+
+
+def list_volumes(command: ListVolumes, client: docker.DockerClient) -> TableResult:
+    found = client.api.volumes(filters=command.filters or None).get("Volumes") or []
+    rows = [[v.get("Driver", ""), v["Name"]] for v in sorted(found, key=lambda v: v["Name"])]
+    if command.quiet:
+        return TableResult(
+            title=f"{len(rows)} volumes",
+            grid=Table(columns=["VOLUME NAME"], rows=[[r[1]] for r in rows]),
+        )
+    return TableResult(
+        title=f"{len(rows)} volumes", grid=Table(columns=["DRIVER", "VOLUME NAME"], rows=rows)
+    )

@@ -1,0 +1,76 @@
+"""Image references and registries: which registry an image lives in, and searching a
+private registry's catalog (v2 registries have no search endpoint)."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+import requests
+
+from handlers.context import RegistryAuth
+from handlers.errors import EngineError, NoSuchObject
+
+DOCKER_HUB = "docker.io"
+
+
+def split_reference(reference: str) -> tuple[str, str | None]:
+    """(repository, tag or digest) as docker splits them; the port of a registry is no tag."""
+    if "@" in reference:
+        repository, _, digest = reference.partition("@")
+        return repository, digest
+    repository, colon, tag = reference.rpartition(":")
+    if not colon or "/" in tag:
+        return reference, None
+    return repository, tag
+
+
+def registry_of(reference: str) -> str:
+    """The registry host of an image reference (docker.io when none is named)."""
+    first, slash, _ = reference.partition("/")
+    if slash and ("." in first or ":" in first or first == "localhost"):
+        return first
+    return DOCKER_HUB
+
+
+def is_loopback(host: str) -> bool:
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def catalog_search(
+    registry: str, term: str, auth: RegistryAuth | None, *, limit: int, timeout: float
+) -> list[tuple[str, list[str]]]:
+    """Repositories in `registry` whose name contains `term`, with their tags."""
+    # The engine trusts loopback registries over plain HTTP; so do we, and only those.
+    base = f"{'http' if is_loopback(registry) else 'https'}://{registry}/v2"
+    credentials = (auth.username, auth.password.get_secret_value()) if auth else None
+    catalog = _get(f"{base}/_catalog?n=1000", credentials, timeout, registry)
+    names = [n for n in catalog.get("repositories") or [] if term.lower() in n.lower()][:limit]
+    found = []
+    for name in names:
+        tags = _get(f"{base}/{name}/tags/list", credentials, timeout, registry)
+        found.append((name, sorted(tags.get("tags") or [])))
+    return found
+
+
+def _get(
+    url: str, credentials: tuple[str, str] | None, timeout: float, registry: str
+) -> dict[str, Any]:
+    try:
+        response = requests.get(url, auth=credentials, timeout=timeout)
+    except requests.RequestException as exc:
+        raise EngineError(f"cannot reach registry {registry}: {type(exc).__name__}") from exc
+    if response.status_code == 401:
+        raise EngineError(f"registry {registry} wants credentials: run `/docker login {registry}`")
+    if response.status_code == 404:
+        raise NoSuchObject(f"registry {registry}: not found")
+    if response.status_code >= 400:
+        raise EngineError(f"registry {registry} answered {response.status_code}")
+    answer: dict[str, Any] = response.json()
+    return answer

@@ -1,0 +1,99 @@
+"""`--format` templates: the Go-template field paths people use, evaluated safely.
+
+Supported: literal text, `{{.Field.Path}}` (also `{{ .Config.Cmd }}`), `{{json .X}}`,
+`{{upper .X}}`, `{{lower .X}}`, `{{index .X "key"}}`, `{{len .X}}`, `{{.}}`. Nothing here
+executes code: a template only walks the inspected object.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from typing import Any
+
+from handlers.errors import UsageError
+
+_ACTION = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.DOTALL)
+_PATH = re.compile(r"^\.([A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*)?$")
+FUNCTIONS = ("json", "upper", "lower", "index", "len", "title", "join")
+
+
+def render(template: str, obj: Any) -> str:
+    out, pos = [], 0
+    for match in _ACTION.finditer(template):
+        out.append(template[pos : match.start()])
+        out.append(_evaluate(match.group(1), obj, template))
+        pos = match.end()
+    rest = template[pos:]
+    if "{{" in rest or "}}" in rest:
+        raise UsageError(f"template parsing error: unclosed action in {template!r}", token=template)
+    out.append(rest)
+    return "".join(out)
+
+
+def _evaluate(action: str, obj: Any, template: str) -> str:
+    try:
+        words = shlex.split(action)
+    except ValueError:
+        raise UsageError(f"template parsing error: {action!r}", token=template) from None
+    if not words:
+        raise UsageError("template parsing error: empty action", token=template)
+    if len(words) == 1:
+        return go_string(_lookup(words[0], obj, template))
+    func, args = words[0], words[1:]
+    if func not in FUNCTIONS:
+        raise UsageError(
+            f'template: function "{func}" not defined (supported: {", ".join(FUNCTIONS)})',
+            token=func,
+        )
+    value = _lookup(args[0], obj, template)
+    if func == "json":
+        return json.dumps(value, separators=(",", ":"))
+    if func == "upper":
+        return go_string(value).upper()
+    if func == "lower":
+        return go_string(value).lower()
+    if func == "title":
+        return go_string(value).title()
+    if func == "len":
+        return str(len(value)) if hasattr(value, "__len__") else "0"
+    if func == "join":
+        sep = args[1] if len(args) > 1 else " "
+        return sep.join(go_string(v) for v in value or [])
+    key = args[1] if len(args) > 1 else ""
+    if isinstance(value, dict):
+        return go_string(value.get(key))
+    if isinstance(value, list) and key.isdigit() and int(key) < len(value):
+        return go_string(value[int(key)])
+    return "<no value>"
+
+
+def _lookup(path: str, obj: Any, template: str) -> Any:
+    if not _PATH.match(path):
+        raise UsageError(
+            f"template: cannot evaluate {path!r} (use a field path like .Config.Cmd)", token=path
+        )
+    value = obj
+    for part in path.strip(".").split(".") if path != "." else []:
+        if not isinstance(value, dict):
+            raise UsageError(f"template: can't evaluate field {part} in {path}", token=path)
+        if part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def go_string(value: Any) -> str:
+    """How Go's text/template prints a decoded JSON value."""
+    if value is None:
+        return "<no value>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + " ".join(go_string(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "map[" + " ".join(f"{k}:{go_string(v)}" for k, v in sorted(value.items())) + "]"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
