@@ -21,6 +21,7 @@ from handlers.values import (
     check_ip,
     check_mac,
     duration_ns,
+    normalize_capability,
     parse_expose,
     parse_mount,
     parse_port_spec,
@@ -187,8 +188,8 @@ class RunContainer(Mutation):
     no_healthcheck: bool = False
     # Flags that give a container power over its host: parsed so policy can see them.
     privileged: bool = False
-    cap_add: list[str] = Field(default_factory=list)
-    cap_drop: list[str] = Field(default_factory=list)
+    cap_add: Annotated[list[str], _each(normalize_capability)] = Field(default_factory=list)
+    cap_drop: Annotated[list[str], _each(normalize_capability)] = Field(default_factory=list)
     devices: list[str] = Field(default_factory=list)
     security_opt: list[str] = Field(default_factory=list)
     pid: str | None = None

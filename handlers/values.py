@@ -220,3 +220,9 @@ def duration_ns(text: str, flag: str) -> int:
     if value < 0:
         raise ValueError(f"{flag} cannot be negative")
     return value
+
+
+def normalize_capability(name: str) -> str:
+    """The CLI sends `NET_ADMIN` as `CAP_NET_ADMIN`; `ALL` stays `ALL`."""
+    upper = name.strip().upper()
+    return upper if upper == "ALL" or upper.startswith("CAP_") else f"CAP_{upper}"

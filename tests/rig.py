@@ -145,7 +145,7 @@ class Engine:
             raise RuntimeError(f"engine at {self.url} is not the rig's (root {root})")
 
     def cli(
-        self, *args: str, check: bool = True, timeout: float = 120
+        self, *args: str, check: bool = True, timeout: float = 120, binary: str = "docker"
     ) -> subprocess.CompletedProcess[str]:
         """The real docker CLI, pointed at this engine only, with a private config dir."""
         env = {
@@ -155,7 +155,7 @@ class Engine:
             "HOME": str(self.root),
         }
         return subprocess.run(
-            ["docker", *args], env=env, capture_output=True, text=True, check=check, timeout=timeout
+            [binary, *args], env=env, capture_output=True, text=True, check=check, timeout=timeout
         )
 
     def import_busybox(self, reference: str = TEST_IMAGE) -> str:

@@ -1,0 +1,182 @@
+"""run/create flags against the real docker CLI: create the same container both ways and
+compare `docker inspect` Config and HostConfig field by field. Any difference fails."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from bot.parser import parse
+from handlers import run_handler
+from handlers.errors import DockhandError
+from tests.rig import TEST_IMAGE, Engine
+
+CONFIG_FIELDS = (
+    "Cmd",
+    "Entrypoint",
+    "Env",
+    "Labels",
+    "WorkingDir",
+    "User",
+    "Hostname",
+    "MacAddress",
+    "ExposedPorts",
+    "Healthcheck",
+    "Volumes",
+    "StopSignal",
+    "StopTimeout",
+    "Image",
+)
+HOST_FIELDS = (
+    "NanoCpus",
+    "CpusetCpus",
+    "CpuShares",
+    "Memory",
+    "MemorySwap",
+    "MemoryReservation",
+    "PidsLimit",
+    "RestartPolicy",
+    "PortBindings",
+    "PublishAllPorts",
+    "ExtraHosts",
+    "Dns",
+    "Binds",
+    "Mounts",
+    "NetworkMode",
+    "AutoRemove",
+    "ReadonlyRootfs",
+    "Tmpfs",
+    "ShmSize",
+    "Init",
+    "Privileged",
+    "CapAdd",
+    "CapDrop",
+    "SecurityOpt",
+)
+
+# {rig} is a directory of the rig's, {net} a user network, {peer} an existing container.
+CASES: list[str] = [
+    "",
+    "--cpus 0.5",
+    "--cpus 1.25 --cpuset-cpus 0",
+    "-c 512",
+    "--cpu-shares=256",
+    "-m 64m",
+    "--memory 128M --memory-swap 256m",
+    "-m 64m --memory-swap -1",
+    "--memory-reservation 32m",
+    "--pids-limit 100",
+    "--restart always",
+    "--restart on-failure:3",
+    "--restart=unless-stopped",
+    "--restart no",
+    "-p 8080:80",
+    "-p 127.0.0.1:8080:80/udp",
+    "-p 80",
+    "-p 8000-8001:80-81",
+    "-p 9000-9010:90",
+    "-p 127.0.0.1::5000 -p 5001:5001/sctp",
+    "-P --expose 7000-7002",
+    "--expose 53/udp",
+    "--add-host db:10.0.0.5 --add-host cache:10.0.0.6",
+    "--dns 1.1.1.1 --dns 8.8.8.8",
+    "--mac-address 02:42:ac:11:00:02",
+    "-h myhost",
+    "--hostname=web01",
+    "-u 1000:1000",
+    "--user nobody",
+    "-v {rig}:/data:ro",
+    "-v dh-named:/data",
+    "-v /anon",
+    "--mount type=bind,source={rig},target=/h,readonly",
+    "--mount type=volume,source=dh-vol2,target=/v",
+    "--mount type=tmpfs,target=/t,tmpfs-size=64m",
+    "--network none",
+    "--net=host",
+    "--network {net}",
+    "--network container:{peer}",
+    "--health-cmd true --health-interval 5s --health-retries 3 --health-timeout 2s "
+    "--health-start-period 1s",
+    "--health-cmd 'wget -q localhost' --health-interval 1m30s",
+    "--no-healthcheck",
+    "-e A=1 -e 'B=two words'",
+    "--env=X=y=z",
+    "-l tier=web --label team",
+    "--entrypoint /bin/echo {image} hi",
+    "--entrypoint '' {image} ls",
+    "-w /tmp",
+    "--workdir=/var",
+    "{image} sh -c 'echo hi'",
+    "--rm",
+    "--read-only --tmpfs /run:rw,size=8m",
+    "--shm-size 32m",
+    "--stop-signal SIGINT --stop-timeout 5",
+    "--init",
+    "--cap-add NET_ADMIN --cap-drop MKNOD",
+    "--privileged",
+    "--security-opt no-new-privileges",
+    "--cpus 0.5 -m 256m --restart on-failure:3 -p 8080:80 -l app=web -e MODE=prod",
+]
+
+
+# docker 28 sends --mac-address per network, which needs API 1.44; the rig's engine speaks
+# 1.41, so for that flag the oracle is the CLI of the engine's own release (Debian's 20.10).
+ORACLE = {"--mac-address 02:42:ac:11:00:02": "/usr/bin/docker"}
+
+
+@pytest.fixture(scope="module")
+def setting(engine: Engine) -> Iterator[dict[str, str]]:
+    """A user network and a peer container for the network cases; removed afterwards."""
+    engine.cli("network", "create", "dh-diffnet")
+    engine.cli("create", "--name", "dh-peer", TEST_IMAGE, "sleep", "1")
+    yield {"rig": str(engine.root), "net": "dh-diffnet", "peer": "dh-peer", "image": TEST_IMAGE}
+    engine.cli("rm", "-f", "dh-peer")
+    engine.cli("network", "rm", "dh-diffnet")
+    engine.cli("volume", "prune", "-f", check=False)
+
+
+def words_for(case: str, setting: dict[str, str]) -> list[str]:
+    text = case.format(**setting)
+    words = shlex.split(text)
+    if TEST_IMAGE not in words:
+        words.append(TEST_IMAGE)
+    return words
+
+
+def comparable(inspected: dict[str, Any]) -> dict[str, Any]:
+    config, host = inspected["Config"], inspected["HostConfig"]
+    own = {f"Config.{k}": config.get(k) for k in CONFIG_FIELDS}
+    own |= {f"HostConfig.{k}": host.get(k) for k in HOST_FIELDS}
+    if own["Config.Hostname"] == inspected["Id"][:12]:
+        own["Config.Hostname"] = "<own id>"  # the engine's default differs per container
+    return own
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c or "defaults")
+def test_create_matches_docker_create(engine: Engine, setting: dict[str, str], case: str) -> None:
+    words = words_for(case, setting)
+    cli = engine.cli("create", *words, check=False, binary=ORACLE.get(case, "docker"))
+    command = parse(shlex.join(["create", *words]))
+    try:
+        mine = run_handler(command, engine.client())
+    except DockhandError as exc:
+        assert cli.returncode != 0, f"docker accepted {case!r}, Dockhand said: {exc}"
+        return
+    cli_id = cli.stdout.strip()
+    try:
+        assert cli.returncode == 0, f"Dockhand accepted {case!r}, docker said: {cli.stderr}"
+        theirs = comparable(engine.client().api.inspect_container(cli_id))
+        ours = comparable(engine.client().api.inspect_container(mine.id))  # type: ignore[attr-defined]
+        differences = {k: (ours[k], theirs[k]) for k in theirs if ours[k] != theirs[k]}
+        assert not differences, f"dockhand vs docker for {case!r}: {differences}"
+    finally:
+        for cid in (cli_id, getattr(mine, "id", "")):
+            if cid:
+                engine.client().api.remove_container(cid, force=True, v=True)
+
+
+def test_at_least_forty_combinations() -> None:
+    assert len(CASES) >= 40
