@@ -19,6 +19,7 @@ from handlers.commands import (
     TagImage,
 )
 from handlers.context import Context
+from handlers.engine_api import engine_request
 from handlers.errors import EngineError, UsageError
 from handlers.progress import LayerTracker, Progress
 from handlers.registry import DOCKER_HUB, catalog_search, registry_of, split_reference
@@ -262,13 +263,9 @@ def login(command: Login, client: docker.DockerClient, context: Context) -> Text
             "enter them privately, or name them in DOCKHAND_REGISTRY_CREDENTIALS",
             token=server,
         )
-    # The engine checks the credentials against the registry; nothing is stored on the host.
-    client.api.login(
-        auth.username,
-        password=auth.password.get_secret_value(),
-        registry=server if server != DOCKER_HUB else None,
-        reauth=True,
-    )
+    # The engine checks the credentials against the registry. Not docker-py's login(): it
+    # would cache them in the shared client, for every later user of this host.
+    engine_request(client.api, "POST", "/auth", body=auth.auth_config())
     return TextResult(title="Login Succeeded", text=f"{auth.username} @ {server}")
 
 

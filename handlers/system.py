@@ -84,36 +84,36 @@ def disk_usage(command: DiskUsage, client: docker.DockerClient) -> TableResult:
 
     def reclaim(part: int, total: int) -> str:
         percent = f" ({part * 100 // total}%)" if total else ""
-        return human_size(part, 3) + percent
+        return human_size(part) + percent
 
     rows = [
         [
             "Images",
             str(len(images)),
             str(len(image_active)),
-            human_size(image_size, 3),
+            human_size(image_size),
             reclaim(image_reclaim, image_size),
         ],
         [
             "Containers",
             str(len(containers)),
             str(len(running)),
-            human_size(container_size, 3),
+            human_size(container_size),
             reclaim(container_reclaim, container_size),
         ],
         [
             "Local Volumes",
             str(len(volumes)),
             str(len(volume_active)),
-            human_size(volume_size, 3),
+            human_size(volume_size),
             reclaim(volume_reclaim, volume_size),
         ],
         [
             "Build Cache",
             str(len(cache)),
             str(sum(1 for b in cache if b.get("InUse"))),
-            human_size(cache_size, 3),
-            human_size(cache_reclaim, 3),
+            human_size(cache_size),
+            human_size(cache_reclaim),
         ],
     ]
     title = f"disk usage on {command.host}"
@@ -124,7 +124,7 @@ def disk_usage(command: DiskUsage, client: docker.DockerClient) -> TableResult:
                 f"image {(i.get('RepoTags') or ['<none>'])[0]}",
                 "",
                 str(i.get("Containers", 0)),
-                human_size(i.get("Size", 0), 3),
+                human_size(i.get("Size", 0)),
                 "",
             ]
             for i in images

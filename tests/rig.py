@@ -158,8 +158,9 @@ class Engine:
             [binary, *args], env=env, capture_output=True, text=True, check=check, timeout=timeout
         )
 
-    def import_busybox(self, reference: str = TEST_IMAGE) -> str:
-        """Build the busybox test image offline (docker import of a tarball)."""
+    def import_busybox(self, reference: str = TEST_IMAGE, extra: bytes = b"") -> str:
+        """Build the busybox test image offline (docker import of a tarball). `extra` goes
+        into /extra, which makes a layer no other image shares."""
         busybox = shutil.which("busybox") or "/bin/busybox"
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w") as tar:
@@ -168,6 +169,10 @@ class Engine:
                 link = tarfile.TarInfo(f"bin/{applet}")
                 link.type, link.linkname = tarfile.SYMTYPE, "busybox"
                 tar.addfile(link)
+            if extra:
+                blob = tarfile.TarInfo("extra")
+                blob.size = len(extra)
+                tar.addfile(blob, io.BytesIO(extra))
         repository, _, tag = reference.rpartition(":")
         answer = self.client().api.import_image_from_data(
             buffer.getvalue(), repository=repository, tag=tag, changes=['CMD ["/bin/sh"]']

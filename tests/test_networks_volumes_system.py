@@ -1,0 +1,89 @@
+"""network, volume and system verbs against the rig's engine, the CLI as the oracle."""
+
+from __future__ import annotations
+
+import json
+
+from bot.parser import parse
+from handlers import run_handler
+from handlers.engines import translate_engine_errors
+from handlers.results import BatchResult, PruneResult, Result, TableResult
+from tests.rig import TEST_IMAGE, Engine
+
+
+def do(engine: Engine, text: str) -> Result:
+    with translate_engine_errors("local", engine.url, 60):
+        return run_handler(parse(text), engine.client())
+
+
+def test_network_lifecycle(clean_engine: Engine) -> None:
+    created = do(
+        clean_engine,
+        "network create --subnet 10.77.0.0/24 --gateway 10.77.0.1 "
+        "--internal --label team=ops dh-net",
+    )
+    assert isinstance(created, BatchResult) and created.done[0].startswith("dh-net (")
+    inspected = json.loads(clean_engine.cli("network", "inspect", "dh-net").stdout)[0]
+    assert inspected["Internal"] is True and inspected["Labels"] == {"team": "ops"}
+    assert inspected["IPAM"]["Config"][0] == {"Subnet": "10.77.0.0/24", "Gateway": "10.77.0.1"}
+    listed = do(clean_engine, "network ls --filter name=dh-net")
+    assert isinstance(listed, TableResult)
+    cli = clean_engine.cli(
+        "network",
+        "ls",
+        "--filter",
+        "name=dh-net",
+        "--format",
+        "{{.ID}} {{.Name}} {{.Driver}} {{.Scope}}",
+    ).stdout.split("\n")[0]
+    assert " ".join(listed.grid.rows[0]) == cli
+    clean_engine.cli("create", "--name", "joiner", "--network", "none", TEST_IMAGE)
+    clean_engine.cli("network", "disconnect", "none", "joiner")
+    do(clean_engine, "network connect --alias db dh-net joiner")
+    nets = clean_engine.client().api.inspect_container("joiner")["NetworkSettings"]["Networks"]
+    assert "db" in nets["dh-net"]["Aliases"]
+    do(clean_engine, "network disconnect dh-net joiner")
+    removed = do(clean_engine, "network rm dh-net dh-ghost")
+    assert isinstance(removed, BatchResult)
+    assert removed.done == ["dh-net"] and removed.errors[0][0] == "dh-ghost"
+
+
+def test_volume_lifecycle_and_prune(clean_engine: Engine) -> None:
+    do(clean_engine, "volume create --label keep=no dh-vol")
+    listed = do(clean_engine, "volume ls -q")
+    assert isinstance(listed, TableResult) and ["dh-vol"] in listed.grid.rows
+    inspected = do(clean_engine, "volume inspect -f '{{.Labels}}' dh-vol")
+    assert (
+        inspected.body()
+        == clean_engine.cli("volume", "inspect", "-f", "{{.Labels}}", "dh-vol").stdout.strip()
+    )
+    pruned = do(clean_engine, "volume prune -f -a")
+    assert isinstance(pruned, PruneResult) and "volume dh-vol" in pruned.deleted
+    assert clean_engine.cli("volume", "ls", "-q").stdout.strip() == ""
+
+
+def test_system_df_matches_cli(clean_engine: Engine) -> None:
+    clean_engine.cli("run", "-d", "--name", "dfuser", TEST_IMAGE, "sleep", "300")
+    clean_engine.cli("create", "--name", "dfidle", TEST_IMAGE)
+    result = do(clean_engine, "system df")
+    assert isinstance(result, TableResult)
+    cli = clean_engine.cli(
+        "system",
+        "df",
+        "--format",
+        "{{.Type}}|{{.TotalCount}}|{{.Active}}|{{.Size}}|{{.Reclaimable}}",
+    ).stdout
+    expected = [line.split("|") for line in cli.strip().splitlines()]
+    assert result.grid.rows == expected
+
+
+def test_system_prune_removes_stopped_containers_and_unused_networks(clean_engine: Engine) -> None:
+    clean_engine.cli("create", "--name", "stale", TEST_IMAGE)
+    clean_engine.cli("run", "-d", "--name", "alive", TEST_IMAGE, "sleep", "300")
+    clean_engine.cli("network", "create", "dh-stale-net")
+    result = do(clean_engine, "system prune -f")
+    assert isinstance(result, PruneResult)
+    assert "network dh-stale-net" in result.deleted
+    assert any(d.startswith("container ") for d in result.deleted)
+    assert clean_engine.cli("ps", "-a", "--format", "{{.Names}}").stdout.split() == ["alive"]
+    assert clean_engine.cli("images", "-q", TEST_IMAGE).stdout.strip()  # in use: kept
