@@ -33,3 +33,15 @@ def help_footer() -> str:
 
 def duplicate_request() -> str:
     return "This request was already received; it is not run twice."
+
+
+def login_prompt(server: str) -> str:
+    return f":lock: opening a private form for your {server} credentials…"
+
+
+def uploaded(filename: str) -> str:
+    return f":page_facing_up: the full output is in this channel as `{filename}`"
+
+
+def home_title() -> str:
+    return "Dockhand: your Docker hosts"

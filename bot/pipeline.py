@@ -11,7 +11,7 @@ from bot import messages
 from bot.credentials import Credentials
 from bot.parser import overview, parse, usage_of
 from bot.policy import Policy, Requester
-from bot.render import Reply, apology_reply, error_reply, reply_for
+from bot.render import Origin, Reply, apology_reply, error_reply, reply_for
 from handlers import run_handler
 from handlers.commands import Command, Help, Logout
 from handlers.context import Context, RegistryAuth
@@ -80,6 +80,8 @@ class Pipeline:
         prepared: Prepared,
         progress: Progress | None = None,
         login: RegistryAuth | None = None,
+        origin: Origin | None = None,
+        by: str = "",
     ) -> Reply:
         """Run a prepared command and render its reply; never raises."""
         started = time.monotonic()
@@ -90,7 +92,11 @@ class Pipeline:
         elapsed = time.monotonic() - started
         command = prepared.command
         context = "" if isinstance(command, Help) else f"{command.host} · {elapsed:.2f} s"
-        return reply_for(result, ephemeral=not command.changes_state, context=context)
+        if by and context:
+            context = f"{by} · {context}"
+        return reply_for(
+            result, ephemeral=not command.changes_state, context=context, origin=origin
+        )
 
     def run(self, text: str, requester: Requester) -> Reply:
         try:

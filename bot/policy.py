@@ -19,6 +19,10 @@ class Requester:
     source: str = "slack"
     groups: tuple[str, ...] = ()
 
+    @property
+    def mention(self) -> str:
+        return f"<@{self.user}>" if self.source == "slack" else self.user
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -71,8 +75,9 @@ class Policy:
         verb = str(getattr(command, "verb", ""))
         decision = self.decide(verb, requester)
         if not decision.allowed:
-            who = f"<@{requester.user}>" if requester.source == "slack" else requester.user
             raise NotAllowed(
-                f"{who} may not run `{verb}` here ({decision.rule})", rule=decision.rule
+                f"{requester.mention} may not run `{verb}` here ({decision.rule})",
+                rule=decision.rule,
             )
+
         return decision

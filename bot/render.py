@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
+    ButtonElement,
     ContextBlock,
     MarkdownTextObject,
+    Option,
+    PlainTextObject,
     SectionBlock,
+    StaticSelectElement,
 )
 
 from bot import messages
 from handlers.errors import DockhandError, EngineError, NotAllowed, UsageError
-from handlers.results import Result, Table
+from handlers.results import ContainerList, ContainerLogsResult, ContainerRun, Result, Table
 
+# action_id prefixes of Dockhand's buttons: run a command, turn a page.
+RUN_ACTION = "dockhand.run"
+PAGE_ACTION = "dockhand.page"
 # Slack's own limits: a section's text, blocks in a message.
 SECTION_LIMIT = 3000
 BLOCK_LIMIT = 50
@@ -47,6 +56,15 @@ MARKS = {
 }
 
 
+@dataclass(frozen=True)
+class Upload:
+    """Output too long for a message: it goes to Slack as a file, with an excerpt shown."""
+
+    filename: str
+    content: str
+    title: str
+
+
 @dataclass
 class Reply:
     """What one command produced, ready for any front end."""
@@ -58,6 +76,9 @@ class Reply:
     ephemeral: bool = True
     exit_status: int = 0
     reference: str | None = None
+    upload: Upload | None = None
+    page: int = 0
+    pages: int = 1
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -134,37 +155,165 @@ def _code_sections(lines: list[str], budget: int) -> tuple[list[Block], int]:
     return sections, used
 
 
-def blocks_for(result: Result, context: str = "") -> list[dict[str, Any]]:
+PAGE_ROWS = 20  # table rows a message shows; Next/Previous buttons page through the rest
+BODY_LIMIT = 2800  # characters of free text shown before it becomes a file with an excerpt
+EXCERPT_LINES = 20
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a reply came from, so its buttons can run follow-up commands the same way."""
+
+    text: str = ""
+    host: str = "local"
+    page: int = 0
+
+
+def _excerpt(result: Result, body: str) -> tuple[list[str], Upload | None]:
+    if len(body) <= BODY_LIMIT:
+        return body.splitlines(), None
+    lines = body.splitlines()
+    # Logs matter at their end, everything else at its start.
+    tail = isinstance(result, ContainerLogsResult | ContainerRun)
+    shown = lines[-EXCERPT_LINES:] if tail else lines[:EXCERPT_LINES]
+    while shown and sum(len(x) + 1 for x in shown) > BODY_LIMIT:
+        shown = shown[1:] if tail else shown[:-1]
+    kind = "logs" if isinstance(result, ContainerLogsResult) else "output"
+    name = getattr(result, "container", None) or getattr(result, "name", None) or "dockhand"
+    note = f"… {len(lines) - len(shown)} more lines in the attached file"
+    upload = Upload(filename=f"{name}-{kind}.txt", content=body, title=result.summary())
+    return ([note, *shown] if tail else [*shown, note]), upload
+
+
+def chat_view(
+    result: Result, origin: Origin, context: str = ""
+) -> tuple[list[dict[str, Any]], Upload | None, int]:
+    """Block Kit for one page of a result: (blocks, an upload if any, number of pages)."""
     blocks: list[Block] = []
     if result.summary():
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*{result.summary()}*")))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*{result.summary()[:2900]}*")))
     table = result.table()
     lines: list[str] = []
+    pages = 1
+    upload = None
     if table is not None and table.rows:
-        lines = format_table(table, chat=True)
+        pages = max(1, -(-len(table.rows) // PAGE_ROWS))
+        page = min(max(origin.page, 0), pages - 1)
+        first = page * PAGE_ROWS
+        window = Table(
+            columns=table.columns,
+            rows=table.rows[first : first + PAGE_ROWS],
+            marks=table.marks[first : first + PAGE_ROWS],
+        )
+        lines = format_table(window, chat=True)
+        if pages > 1:
+            context = (
+                f"rows {first + 1}–{first + len(window.rows)} of {len(table.rows)} · {context}"
+            )
     elif result.facts():
         lines = format_facts(result.facts())
     if result.body():
-        lines += result.body().splitlines()
+        shown, upload = _excerpt(result, result.body())
+        lines += shown
     if lines:
-        sections, used = _code_sections(lines, BLOCK_LIMIT - len(blocks) - 2)
+        sections, used = _code_sections(lines, BLOCK_LIMIT - len(blocks) - 3)
         blocks += sections
         if used < len(lines):
-            context = f"showing {used - 1} of {len(lines) - 1} rows · {context}".rstrip(" ·")
+            context = f"showing {used - 1} of {len(lines) - 1} lines · {context}"
+    actions = _actions(result, origin, pages)
+    if actions:
+        blocks.append(actions)
     if context:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=context)]))
-    return [block.to_dict() for block in blocks]
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=context.strip(" ·"))]))
+    return [block.to_dict() for block in blocks], upload, pages
 
 
-def reply_for(result: Result, *, ephemeral: bool, context: str = "") -> Reply:
+def blocks_for(result: Result, context: str = "") -> list[dict[str, Any]]:
+    return chat_view(result, Origin(), context)[0]
+
+
+def run_value(text: str, host: str) -> str:
+    """A button's value: the command it runs, as typed, on the same host."""
+    return text if host == "local" else f"-H {host} {text}"
+
+
+def _actions(result: Result, origin: Origin, pages: int) -> ActionsBlock | None:
+    elements: list[Any] = []
+    if isinstance(result, ContainerList) and not result.quiet and result.containers:
+        first = origin.page * PAGE_ROWS
+        shown = result.containers[first : first + PAGE_ROWS]
+        for label, verb in (
+            ("Logs…", "logs --tail 100"),
+            ("Restart…", "restart"),
+            ("Stop…", "stop"),
+        ):
+            options = [
+                Option(
+                    text=PlainTextObject(text=c.name[:75] or c.id[:12]),
+                    value=run_value(f"{verb} {c.name or c.id}", origin.host),
+                )
+                for c in shown
+            ]
+            elements.append(
+                StaticSelectElement(
+                    placeholder=PlainTextObject(text=label),
+                    action_id=f"{RUN_ACTION}:{verb.split()[0]}",
+                    options=options,
+                )
+            )
+    if isinstance(result, ContainerRun) and result.verb == "container:run":
+        elements.append(
+            ButtonElement(
+                text="Logs",
+                action_id=f"{RUN_ACTION}:logs",
+                value=run_value(f"logs --tail 100 {result.name}", origin.host),
+            )
+        )
+        if result.still_running or (result.started and result.exit_code is None):
+            elements.append(
+                ButtonElement(
+                    text="Stop",
+                    action_id=f"{RUN_ACTION}:stop",
+                    style="danger",
+                    value=run_value(f"stop {result.name}", origin.host),
+                )
+            )
+    if pages > 1 and origin.text:
+        if origin.page > 0:
+            elements.append(
+                ButtonElement(
+                    text="◀ Previous",
+                    action_id=f"{PAGE_ACTION}:prev",
+                    value=json.dumps({"t": origin.text, "p": origin.page - 1}),
+                )
+            )
+        if origin.page < pages - 1:
+            elements.append(
+                ButtonElement(
+                    text="Next ▶",
+                    action_id=f"{PAGE_ACTION}:next",
+                    value=json.dumps({"t": origin.text, "p": origin.page + 1}),
+                )
+            )
+    return ActionsBlock(elements=elements) if elements else None
+
+
+def reply_for(
+    result: Result, *, ephemeral: bool, context: str = "", origin: Origin | None = None
+) -> Reply:
     failed = result.failed()
+    origin = origin or Origin()
+    blocks, upload, pages = chat_view(result, origin, context)
     return Reply(
         ok=not failed,
         text=plain_text(result),
-        blocks=blocks_for(result, context),
+        blocks=blocks,
         result=result,
         ephemeral=ephemeral,
         exit_status=1 if failed else 0,
+        upload=upload,
+        page=min(origin.page, pages - 1),
+        pages=pages,
     )
 
 

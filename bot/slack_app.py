@@ -1,11 +1,19 @@
-"""The Bolt app: ack the slash command at once, run Docker work on our executor, post the reply."""
+"""The Bolt app: ack at once, run Docker work on our executor, post replies where they belong.
+
+Who sees what: help, usage errors and denials are ephemeral (in the ack); reads answer the
+requester through response_url; changes of state are posted in the channel, long ones as a
+message edited with progress and finally the result. Buttons and menus run the same
+pipeline as typed commands, authorized as the person who clicked.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Mapping, Sequence
+import time
 from typing import Any
 
+from pydantic import SecretStr
 from slack_bolt import Ack, App, BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -14,16 +22,30 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.models.blocks import (
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    PlainTextObject,
+)
+from slack_sdk.models.views import View
 from slack_sdk.webhook import WebhookClient
 
 from bot import messages, store
+from bot.home import home_view
 from bot.pipeline import Prepared
 from bot.policy import Requester
-from bot.render import Reply
+from bot.progress import MessageProgress, progress_text
+from bot.render import PAGE_ACTION, RUN_ACTION, Origin, Reply
 from bot.runtime import Runtime
-from handlers.commands import Help
+from handlers.commands import Help, Login
+from handlers.context import RegistryAuth
+from handlers.progress import ProgressReport
+from handlers.registry import DOCKER_HUB
 
 log = logging.getLogger("dockhand.slack")
+LOGIN_VIEW = "dockhand.login"
 RETRIES = [
     ConnectionErrorRetryHandler(max_retry_count=2),
     RateLimitErrorRetryHandler(max_retry_count=3),
@@ -39,30 +61,39 @@ def build_app(runtime: Runtime) -> App:
     app = App(
         client=client,
         signing_secret=secret.get_secret_value() if secret else None,
-        # The listener only parses and submits, so it may run inside the request: Bolt's
-        # own listener pool is never used for Docker work.
+        # Listeners only parse and submit, so they may run inside the request: Bolt's own
+        # listener pool is never used for Docker work.
         process_before_response=True,
         # Socket Mode has no signatures to check.
         request_verification_enabled=secret is not None,
     )
-    replies = SlashCommands(runtime, client)
-    app.command(settings.slash_command)(replies.on_command)
+    slack = SlackFrontEnd(runtime, client)
+    app.command(settings.slash_command)(slack.on_command)
+    app.action({"action_id": _prefix(RUN_ACTION)})(slack.on_run_action)
+    app.action({"action_id": _prefix(PAGE_ACTION)})(slack.on_page_action)
+    app.view(LOGIN_VIEW)(slack.on_login_submitted)
+    app.event("app_home_opened")(slack.on_home_opened)
     return app
 
 
-class SlashCommands:
+def _prefix(name: str) -> Any:
+    import re
+
+    return re.compile(rf"^{re.escape(name)}(:.*)?$")
+
+
+class SlackFrontEnd:
     def __init__(self, runtime: Runtime, client: WebClient) -> None:
         self.runtime = runtime
         self.client = client
 
+    # --- slash command --------------------------------------------------------------
+
     def on_command(self, ack: Ack, body: dict[str, Any], request: BoltRequest) -> None:
         key = body.get("trigger_id") or f"{body.get('user_id')}:{body.get('text')}"
         if not store.first_sighting(self.runtime.store, str(key)):
-            log.info(
-                "duplicate delivery of %s (retry %s) ignored",
-                key,
-                _first(request.headers, "x-slack-retry-num"),
-            )
+            retry = request.headers.get("x-slack-retry-num", ["?"])[0]
+            log.info("duplicate delivery of %s (retry %s) ignored", key, retry)
             ack()
             return
         text = body.get("text", "")
@@ -73,42 +104,261 @@ class SlashCommands:
         except Exception as exc:
             _ack_with(ack, pipeline.failure(exc, text))
             return
-        if isinstance(prepared.command, Help):
+        command = prepared.command
+        if isinstance(command, Help):
             _ack_with(ack, pipeline.finish(prepared))
+            return
+        if isinstance(command, Login) and self._needs_password(command):
+            ack(text=messages.login_prompt(command.server or DOCKER_HUB), response_type="ephemeral")
+            self.runtime.executor.submit(self.open_login, prepared, body)
             return
         ack(text=messages.running(text), response_type="ephemeral")
         self.runtime.executor.submit(self.complete, prepared, body.get("response_url", ""))
 
-    def complete(self, prepared: Prepared, response_url: str) -> None:
-        reply = self.runtime.pipeline.finish(prepared)
-        self.post(reply, prepared.requester, response_url)
-
-    def post(self, reply: Reply, requester: Requester, response_url: str) -> None:
-        try:
-            if reply.ephemeral and response_url:
-                # Replaces the "running…" note the requester sees; nobody else is bothered.
-                answer = WebhookClient(response_url, retry_handlers=RETRIES).send(
-                    text=reply.text[:3000],
-                    blocks=reply.blocks,
-                    response_type="ephemeral",
-                    replace_original=True,
-                )
-                if answer.status_code != 200:
-                    log.error(
-                        "response_url refused the reply: %s %s", answer.status_code, answer.body
+    def complete(
+        self, prepared: Prepared, response_url: str, thread_ts: str | None = None, page: int = 0
+    ) -> None:
+        """On the executor: run the command and post its reply where it belongs."""
+        command = prepared.command
+        origin = Origin(text=prepared.text, host=command.host, page=page)
+        if not command.changes_state:
+            reply = self.runtime.pipeline.finish(prepared, origin=origin)
+            self.respond(reply, prepared.requester, response_url)
+            return
+        started = time.monotonic()
+        progress: MessageProgress | None = None
+        if command.long_running:
+            first = self.post(
+                prepared.requester.channel,
+                progress_text(
+                    ProgressReport(
+                        action=f"{prepared.requester.mention} ran `/docker {prepared.text}`"
                     )
-            else:
-                self.client.chat_postMessage(
-                    channel=requester.channel, text=reply.text[:3000], blocks=reply.blocks
+                ),
+                thread_ts=thread_ts,
+            )
+            if first is not None:
+                progress = MessageProgress(self.client, prepared.requester.channel, first)
+        reply = self.runtime.pipeline.finish(
+            prepared,
+            progress=progress,
+            origin=origin,
+            by=f"by {prepared.requester.mention}",
+        )
+        if response_url:
+            self._webhook(response_url, {"delete_original": True})
+        if not reply.ok and reply.result is None:
+            # Refused by the engine before anything changed: tell the requester only.
+            self.respond(reply, prepared.requester, response_url)
+            if progress is not None:
+                self._update(prepared.requester.channel, progress.ts, reply)
+            return
+        if progress is not None:
+            progress.wait_turn()
+            self._update(prepared.requester.channel, progress.ts, reply)
+            log.info(
+                "%s done in %.2f s with %d progress edits",
+                prepared.text,
+                time.monotonic() - started,
+                progress.edits,
+            )
+        else:
+            self.post(prepared.requester.channel, reply.text, reply.blocks, thread_ts=thread_ts)
+        self._upload(reply, prepared.requester.channel, thread_ts)
+
+    # --- where replies go ------------------------------------------------------------
+
+    def respond(self, reply: Reply, requester: Requester, response_url: str) -> None:
+        """A reply only the requester sees, replacing the "running…" note."""
+        uploaded = self._upload(reply, requester.channel, None)
+        blocks = list(reply.blocks)
+        if uploaded:
+            blocks.append(
+                ContextBlock(
+                    elements=[MarkdownTextObject(text=messages.uploaded(uploaded))]
+                ).to_dict()
+            )
+        if response_url:
+            self._webhook(
+                response_url,
+                {
+                    "text": reply.text[:3000],
+                    "blocks": blocks,
+                    "response_type": "ephemeral",
+                    "replace_original": True,
+                },
+            )
+        else:
+            try:
+                self.client.chat_postEphemeral(
+                    channel=requester.channel,
+                    user=requester.user,
+                    text=reply.text[:3000],
+                    blocks=blocks,
                 )
-        except (SlackApiError, OSError) as exc:
-            log.error("could not post the reply for %s: %s", requester, exc)
+            except SlackApiError as exc:
+                log.error(
+                    "ephemeral reply to %s failed: %s", requester.user, exc.response.get("error")
+                )
+
+    def post(
+        self,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+    ) -> str | None:
+        try:
+            answer = self.client.chat_postMessage(
+                channel=channel, text=text[:3000], blocks=blocks, thread_ts=thread_ts
+            )
+            return str(answer["ts"])
+        except SlackApiError as exc:
+            log.error("posting to %s failed: %s", channel, exc.response.get("error"))
+            return None
+
+    def _update(self, channel: str, ts: str, reply: Reply) -> None:
+        try:
+            self.client.chat_update(
+                channel=channel, ts=ts, text=reply.text[:3000], blocks=reply.blocks
+            )
+        except SlackApiError as exc:
+            log.error("final edit in %s failed: %s", channel, exc.response.get("error"))
+
+    def _upload(self, reply: Reply, channel: str, thread_ts: str | None) -> str | None:
+        if reply.upload is None:
+            return None
+        try:
+            self.client.files_upload_v2(
+                channel=channel,
+                content=reply.upload.content,
+                filename=reply.upload.filename,
+                title=reply.upload.title,
+                thread_ts=thread_ts,
+            )
+            return reply.upload.filename
+        except SlackApiError as exc:
+            log.error("upload of %s failed: %s", reply.upload.filename, exc.response.get("error"))
+            return None
+
+    def _webhook(self, url: str, payload: dict[str, Any]) -> None:
+        try:
+            answer = WebhookClient(url, retry_handlers=RETRIES).send_dict(payload)
+            if answer.status_code != 200:
+                log.error("response_url refused a reply: %s %s", answer.status_code, answer.body)
+        except OSError as exc:
+            log.error("response_url unreachable: %s", exc)
+
+    # --- buttons and menus -----------------------------------------------------------
+
+    def on_run_action(self, ack: Ack, body: dict[str, Any]) -> None:
+        """A button or menu that runs a command: the same pipeline, authorized as the clicker."""
+        ack()
+        action = body["actions"][0]
+        text = action.get("value") or (action.get("selected_option") or {}).get("value", "")
+        self._follow_up(body, text, page=0)
+
+    def on_page_action(self, ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        wanted = json.loads(body["actions"][0]["value"])
+        self._follow_up(body, str(wanted["t"]), page=int(wanted["p"]))
+
+    def _follow_up(self, body: dict[str, Any], text: str, page: int) -> None:
+        requester = Requester(
+            user=body["user"]["id"], channel=(body.get("channel") or {}).get("id", "")
+        )
+        pipeline = self.runtime.pipeline
+        response_url = body.get("response_url", "")
+        try:
+            prepared = pipeline.prepare(text, requester)
+        except Exception as exc:
+            self.respond(pipeline.failure(exc, text), requester, "")
+            return
+        message_ts = (body.get("container") or {}).get("message_ts")
+        is_channel_message = not (body.get("container") or {}).get("is_ephemeral", False)
+        if page:
+            self.runtime.executor.submit(self.complete, prepared, response_url, None, page)
+            return
+        thread = message_ts if is_channel_message else None
+        # A follow-up answers in a new message: never replace the list it came from.
+        self.runtime.executor.submit(self.complete, prepared, "", thread)
+
+    # --- login, privately --------------------------------------------------------------
+
+    def _needs_password(self, command: Login) -> bool:
+        credentials = self.runtime.pipeline.credentials
+        server = command.server or DOCKER_HUB
+        return credentials is None or server not in credentials.configured
+
+    def open_login(self, prepared: Prepared, body: dict[str, Any]) -> None:
+        command = prepared.command
+        assert isinstance(command, Login)
+        server = command.server or DOCKER_HUB
+        metadata = json.dumps({"t": prepared.text, "c": prepared.requester.channel})
+        view = View(
+            type="modal",
+            callback_id=LOGIN_VIEW,
+            private_metadata=metadata,
+            title=PlainTextObject(text="Registry login"),
+            submit=PlainTextObject(text="Log in"),
+            close=PlainTextObject(text="Cancel"),
+            blocks=[
+                InputBlock(
+                    block_id="username",
+                    label=PlainTextObject(text=f"Username for {server}"),
+                    element=PlainTextInputElement(
+                        action_id="value", initial_value=command.username or None
+                    ),
+                ),
+                InputBlock(
+                    block_id="password",
+                    label=PlainTextObject(text="Password or token"),
+                    element=PlainTextInputElement(action_id="value"),
+                ),
+            ],
+        )
+        try:
+            self.client.views_open(trigger_id=body["trigger_id"], view=view)
+        except SlackApiError as exc:
+            log.error("could not open the login modal: %s", exc.response.get("error"))
+
+    def on_login_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        ack()
+        meta = json.loads(view.get("private_metadata") or "{}")
+        values = view["state"]["values"]
+        requester = Requester(user=body["user"]["id"], channel=meta.get("c", ""))
+        pipeline = self.runtime.pipeline
+        try:
+            prepared = pipeline.prepare(str(meta.get("t", "login")), requester)
+        except Exception as exc:
+            self.respond(pipeline.failure(exc, "login"), requester, "")
+            return
+        command = prepared.command
+        assert isinstance(command, Login)
+        auth = RegistryAuth(
+            server=command.server or DOCKER_HUB,
+            username=values["username"]["value"]["value"],
+            password=SecretStr(values["password"]["value"]["value"]),
+        )
+        self.runtime.executor.submit(self._finish_login, prepared, auth)
+
+    def _finish_login(self, prepared: Prepared, auth: RegistryAuth) -> None:
+        reply = self.runtime.pipeline.finish(prepared, login=auth)
+        self.respond(reply, prepared.requester, "")
+
+    # --- App Home --------------------------------------------------------------------------
+
+    def on_home_opened(self, event: dict[str, Any]) -> None:
+        if event.get("tab") not in (None, "home"):
+            return
+        self.runtime.executor.submit(self._publish_home, str(event.get("user", "")))
+
+    def _publish_home(self, user: str) -> None:
+        try:
+            self.client.views_publish(user_id=user, view=home_view(self.runtime))
+        except SlackApiError as exc:
+            log.error("App Home for %s failed: %s", user, exc.response.get("error"))
 
 
 def _ack_with(ack: Ack, reply: Reply) -> None:
     ack(text=reply.text[:3000], blocks=reply.blocks, response_type="ephemeral")
-
-
-def _first(headers: Mapping[str, Sequence[str]], name: str) -> str | None:
-    values = headers.get(name)
-    return values[0] if values else None

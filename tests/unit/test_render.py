@@ -1,6 +1,16 @@
-from bot.render import BLOCK_LIMIT, SECTION_LIMIT, blocks_for, error_reply, format_table
+import json
+
+from bot.render import (
+    BLOCK_LIMIT,
+    SECTION_LIMIT,
+    Origin,
+    blocks_for,
+    chat_view,
+    error_reply,
+    format_table,
+)
 from handlers.errors import UsageError
-from handlers.results import ContainerList, ContainerSummary, Table
+from handlers.results import ContainerList, ContainerLogsResult, ContainerSummary, Table
 
 
 def _container(n: int, state: str = "running") -> ContainerSummary:
@@ -32,7 +42,32 @@ def test_huge_listing_stays_within_slack_limits() -> None:
     blocks = blocks_for(result, "local")
     assert len(blocks) <= BLOCK_LIMIT
     assert all(len(b.get("text", {}).get("text", "")) <= SECTION_LIMIT for b in blocks)
-    assert "showing" in blocks[-1]["elements"][0]["text"]
+    assert "rows 1–20 of 5000" in blocks[-1]["elements"][0]["text"]
+
+
+def test_huge_listing_pages_with_buttons_carrying_the_command() -> None:
+    result = ContainerList(containers=[_container(n) for n in range(45)])
+    first, _, pages = chat_view(result, Origin(text="ps -a", host="prod"), "ctx")
+    assert pages == 3
+    actions = next(b for b in first if b["type"] == "actions")
+    buttons = {e["action_id"]: e for e in actions["elements"] if e["type"] == "button"}
+    assert json.loads(buttons["dockhand.page:next"]["value"]) == {"t": "ps -a", "p": 1}
+    assert "dockhand.page:prev" not in buttons
+    selects = [e for e in actions["elements"] if e["type"] == "static_select"]
+    assert len(selects[0]["options"]) == 20
+    assert selects[2]["options"][0]["value"] == "-H prod stop web-0"
+    last, _, _ = chat_view(result, Origin(text="ps -a", page=2), "ctx")
+    shown = next(b for b in last if b["type"] == "section" and "```" in b["text"]["text"])
+    assert "web-44" in shown["text"]["text"] and "web-19" not in shown["text"]["text"]
+
+
+def test_long_logs_become_an_upload_with_the_last_lines() -> None:
+    text = "".join(f"line {n}\n" for n in range(100_000))
+    blocks, upload, _ = chat_view(ContainerLogsResult(container="web", text=text), Origin(), "")
+    assert upload is not None and upload.content == text and upload.filename == "web-logs.txt"
+    shown = " ".join(b["text"]["text"] for b in blocks if b["type"] == "section")
+    assert "line 99999" in shown and "line 5 " not in shown
+    assert sum(len(b.get("text", {}).get("text", "")) for b in blocks) < 4000
 
 
 def test_usage_error_reply_is_ephemeral_with_usage() -> None:

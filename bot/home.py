@@ -1,0 +1,63 @@
+"""App Home: an overview of every configured host, built fresh when the tab is opened."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot import messages
+from bot.runtime import Runtime
+from handlers.commands import ShowInfo
+from handlers.errors import DockhandError
+from handlers.results import EngineInfo
+from handlers.units import human_size
+
+
+def home_view(runtime: Runtime) -> View:
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=messages.home_title()))]
+    pipeline = runtime.pipeline
+    for host in pipeline.engines.names:
+        blocks.append(DividerBlock())
+        try:
+            info = pipeline.execute(ShowInfo(host=host))
+        except DockhandError as exc:
+            blocks.append(
+                SectionBlock(text=MarkdownTextObject(text=f"*{host}* :red_circle: {exc.message}"))
+            )
+            continue
+        assert isinstance(info, EngineInfo)
+        blocks.append(
+            SectionBlock(
+                fields=[
+                    MarkdownTextObject(
+                        text=f"*{host}* :large_green_circle:\nDocker {info.server_version}"
+                    ),
+                    MarkdownTextObject(
+                        text=f"*Containers*\n{info.running} running · "
+                        f"{info.paused} paused · {info.stopped} stopped"
+                    ),
+                    MarkdownTextObject(text=f"*Images*\n{info.images}"),
+                    MarkdownTextObject(
+                        text=f"*Machine*\n{info.cpus} CPUs · {human_size(info.memory, 3)} memory"
+                    ),
+                ]
+            )
+        )
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="Scheduled jobs and recent alerts appear here once the scheduler runs."
+                )
+            ]
+        )
+    )
+    return View(type="home", blocks=blocks)
