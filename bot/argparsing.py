@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -25,7 +26,9 @@ class DockerArgumentParser(argparse.ArgumentParser):
             allow_abbrev=False,  # docker (pflag) never expands abbreviations
             exit_on_error=False,
         )
+        self._lock = threading.RLock()
         self.bool_flags: set[str] = set()
+
         self.add_argument("--help", action="store_true", help="Print usage")
 
     def flag(self, *names: str, help: str, dest: str | None = None) -> None:
@@ -56,13 +59,15 @@ class DockerArgumentParser(argparse.ArgumentParser):
         )
 
     def parse_words(self, words: Sequence[str], *, intermixed: bool = True) -> argparse.Namespace:
-        try:
-            rewritten = list(self._explicit_bools(words))
-            if intermixed:
-                return self.parse_intermixed_args(rewritten)
-            return self.parse_args(rewritten)
-        except argparse.ArgumentError as exc:
-            self.error(str(exc))
+        rewritten = list(self._explicit_bools(words))
+        # parse_intermixed_args briefly rewrites the parser's actions: one parse at a time.
+        with self._lock:
+            try:
+                if intermixed:
+                    return self.parse_intermixed_args(rewritten)
+                return self.parse_args(rewritten)
+            except argparse.ArgumentError as exc:
+                self.error(str(exc))
 
     def _explicit_bools(self, words: Iterable[str]) -> Iterable[str]:
         for word in words:
@@ -128,8 +133,22 @@ class Spec:
     intermixed: bool = True
 
     def parser(self) -> DockerArgumentParser:
-        parser = DockerArgumentParser(self.path, self.usage)
-        self.options(parser)
+        """This command's parser, built once: argparse's constructor costs about a
+        millisecond (gettext looks for catalogs), which every ack would pay."""
+        return _built(self)
+
+
+_PARSERS: dict[str, DockerArgumentParser] = {}
+_PARSERS_LOCK = threading.Lock()
+
+
+def _built(spec: Spec) -> DockerArgumentParser:
+    with _PARSERS_LOCK:
+        parser = _PARSERS.get(spec.path)
+        if parser is None:
+            parser = DockerArgumentParser(spec.path, spec.usage)
+            spec.options(parser)
+            _PARSERS[spec.path] = parser
         return parser
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import SecretStr
@@ -90,13 +91,10 @@ class SlackFrontEnd:
     # --- slash command --------------------------------------------------------------
 
     def on_command(self, ack: Ack, body: dict[str, Any], request: BoltRequest) -> None:
-        key = body.get("trigger_id") or f"{body.get('user_id')}:{body.get('text')}"
-        if not store.first_sighting(self.runtime.store, str(key)):
-            retry = request.headers.get("x-slack-retry-num", ["?"])[0]
-            log.info("duplicate delivery of %s (retry %s) ignored", key, retry)
-            ack()
-            return
+        key = str(body.get("trigger_id") or f"{body.get('user_id')}:{body.get('text')}")
+        retry = request.headers.get("x-slack-retry-num", [""])[0]
         text = body.get("text", "")
+
         requester = Requester(user=body.get("user_id", ""), channel=body.get("channel_id", ""))
         pipeline = self.runtime.pipeline
         try:
@@ -110,10 +108,20 @@ class SlackFrontEnd:
             return
         if isinstance(command, Login) and self._needs_password(command):
             ack(text=messages.login_prompt(command.server or DOCKER_HUB), response_type="ephemeral")
-            self.runtime.executor.submit(self.open_login, prepared, body)
+            self.runtime.executor.submit(self.once, key, retry, self.open_login, prepared, body)
             return
         ack(text=messages.running(text), response_type="ephemeral")
-        self.runtime.executor.submit(self.complete, prepared, body.get("response_url", ""))
+        self.runtime.executor.submit(
+            self.once, key, retry, self.complete, prepared, body.get("response_url", "")
+        )
+
+    def once(self, key: str, retry: str, job: Callable[..., None], *args: Any) -> None:
+        """Run `job` unless this request was seen already: Slack resends what it thinks
+        failed (X-Slack-Retry-Num). Checked here, off the ack path, to keep acks fast."""
+        if not store.first_sighting(self.runtime.store, key):
+            log.info("duplicate delivery of %s (retry %s) ignored", key, retry or "?")
+            return
+        job(*args)
 
     def complete(
         self, prepared: Prepared, response_url: str, thread_ts: str | None = None, page: int = 0

@@ -140,6 +140,9 @@ class FakeSlack:
             }
         if method == "files.completeUploadExternal":
             return 200, {"ok": True, "files": body.get("files")}
+        if method in {"views.open", "views.publish", "views.update"}:
+            return 200, {"ok": True, "view": {"id": f"V{next(self._ts):08d}"}}
+
         return 200, {"ok": False, "error": "unknown_method"}
 
 
@@ -152,7 +155,10 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(length)
             kind = self.headers.get("Content-Type", "")
             body: dict[str, Any]
-            if "json" in kind:
+            if self.path.startswith("/upload/"):
+                body = {"raw": raw}
+            elif "json" in kind:
+
                 body = json.loads(raw or b"{}")
             elif "x-www-form-urlencoded" in kind:
                 body = {k: v[0] for k, v in parse_qs(raw.decode()).items()}

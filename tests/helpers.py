@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -39,7 +40,13 @@ def slash_body(text: str, response_url: str, *, user: str = "U1", channel: str =
     )
 
 
+def action_body(payload: dict[str, object]) -> str:
+    """An interactivity request as Slack sends it: a form with one JSON `payload` field."""
+    return urlencode({"payload": json.dumps(payload)})
+
+
 def signed_headers(
+
     body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None
 ) -> dict[str, str]:
     ts = str(int(time.time()) if timestamp is None else timestamp)
@@ -87,11 +94,14 @@ def start_bot(log_dir: Path, **env: str) -> Bot:
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "serve", "--bind", "127.0.0.1", "--port", str(port)],
         env=clean_env(
-            SLACK_BOT_TOKEN=BOT_TOKEN,
-            SLACK_SIGNING_SECRET=SIGNING_SECRET,
-            DOCKHAND_LOG_LEVEL="DEBUG",
-            **env,
+            **{
+                "SLACK_BOT_TOKEN": BOT_TOKEN,
+                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                "DOCKHAND_LOG_LEVEL": "DEBUG",
+                **env,
+            }
         ),
+
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
