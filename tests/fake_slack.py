@@ -158,7 +158,6 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             if self.path.startswith("/upload/"):
                 body = {"raw": raw}
             elif "json" in kind:
-
                 body = json.loads(raw or b"{}")
             elif "x-www-form-urlencoded" in kind:
                 body = {k: v[0] for k, v in parse_qs(raw.decode()).items()}

@@ -46,7 +46,6 @@ def action_body(payload: dict[str, object]) -> str:
 
 
 def signed_headers(
-
     body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None
 ) -> dict[str, str]:
     ts = str(int(time.time()) if timestamp is None else timestamp)
@@ -101,7 +100,6 @@ def start_bot(log_dir: Path, **env: str) -> Bot:
                 **env,
             }
         ),
-
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
         start_new_session=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import time
@@ -24,11 +25,16 @@ from tests.rig import (
 
 
 @pytest.fixture
-def bot(clean_engine: Engine, redis_server: RedisServer, fake_slack: FakeSlack,
-        log_dir: Path) -> Iterator[Bot]:
+def bot(
+    clean_engine: Engine, redis_server: RedisServer, fake_slack: FakeSlack, log_dir: Path
+) -> Iterator[Bot]:
     started = start_bot(
-        log_dir, DOCKER_HOST=clean_engine.url, REDIS_URL=redis_server.url,
-        SLACK_API_URL=fake_slack.api_url, DOCKHAND_WORKERS="8", DOCKHAND_RUN_WAIT="20",
+        log_dir,
+        DOCKER_HOST=clean_engine.url,
+        REDIS_URL=redis_server.url,
+        SLACK_API_URL=fake_slack.api_url,
+        DOCKHAND_WORKERS="8",
+        DOCKHAND_RUN_WAIT="20",
     )
     yield started
     started.stop()
@@ -57,7 +63,10 @@ def test_state_change_is_posted_in_channel_with_buttons(bot: Bot, fake_slack: Fa
 
 
 def test_pull_progress_edits_one_message_at_most_once_a_second(
-    clean_engine: Engine, redis_server: RedisServer, fake_slack: FakeSlack, registry: Registry,
+    clean_engine: Engine,
+    redis_server: RedisServer,
+    fake_slack: FakeSlack,
+    registry: Registry,
     log_dir: Path,
 ) -> None:
     reference = f"{registry.address}/team/big:1.0"
@@ -67,21 +76,26 @@ def test_pull_progress_edits_one_message_at_most_once_a_second(
     clean_engine.cli("rmi", reference)
     clean_engine.cli("logout", registry.address)
     credentials = {registry.address: {"username": REGISTRY_USER, "password": REGISTRY_PASSWORD}}
-    bot = start_bot(log_dir, DOCKER_HOST=clean_engine.url, REDIS_URL=redis_server.url,
-                    SLACK_API_URL=fake_slack.api_url,
-                    DOCKHAND_REGISTRY_CREDENTIALS=json.dumps(credentials))
+    bot = start_bot(
+        log_dir,
+        DOCKER_HOST=clean_engine.url,
+        REDIS_URL=redis_server.url,
+        SLACK_API_URL=fake_slack.api_url,
+        DOCKHAND_REGISTRY_CREDENTIALS=json.dumps(credentials),
+    )
     try:
         command(bot, fake_slack, f"pull {reference}", "pull")
         first = fake_slack.wait_for(method("chat.postMessage"))
         final = fake_slack.wait_for(
-            lambda c: c.method == "chat.update" and bool(c.body.get("blocks")), 60)
+            lambda c: c.method == "chat.update" and bool(c.body.get("blocks")), 60
+        )
     finally:
         bot.stop()
     edits = fake_slack.find(method("chat.update"))
     assert edits[-1] is final and len(edits) >= 2, [e.body.get("text") for e in edits]
     assert all(e.body["ts"] == edits[0].body["ts"] for e in edits)  # one message, edited
     times = [c.at for c in edits]
-    assert all(b - a >= 0.95 for a, b in zip(times, times[1:], strict=False)), times
+    assert all(b - a >= 0.95 for a, b in itertools.pairwise(times)), times
     assert first.at <= times[0]
     shown = json.dumps(final.body["blocks"])
     assert "Digest" in shown and "Downloaded newer image" in shown
@@ -96,14 +110,21 @@ def test_seventh_command_is_acked_while_six_long_ones_run(bot: Bot, fake_slack: 
     answer = command(bot, fake_slack, "version", "seventh")
     assert answer.status_code == 200 and time.monotonic() - started < 3.0
     fake_slack.wait_for(lambda c: c.path == "/response/seventh", 10)
-    finished = [fake_slack.wait_for(
-        lambda c, n=n: c.method == "chat.postMessage" and f"long{n} exited" in json.dumps(c.body), 30)
-        for n in range(6)]
+    finished = [
+        fake_slack.wait_for(
+            lambda c, n=n: (
+                c.method == "chat.postMessage" and f"long{n} exited" in json.dumps(c.body)
+            ),
+            30,
+        )
+        for n in range(6)
+    ]
     assert len(finished) == 6
 
 
-def test_huge_logs_arrive_as_a_file_and_an_excerpt(bot: Bot, fake_slack: FakeSlack,
-                                                   clean_engine: Engine) -> None:
+def test_huge_logs_arrive_as_a_file_and_an_excerpt(
+    bot: Bot, fake_slack: FakeSlack, clean_engine: Engine
+) -> None:
     clean_engine.cli("run", "--name", "chatty", TEST_IMAGE, "seq", "1", "100000")
     command(bot, fake_slack, "logs chatty", "logs")
     reply = fake_slack.wait_for(lambda c: c.path == "/response/logs" and "blocks" in c.body, 30)
@@ -112,13 +133,17 @@ def test_huge_logs_arrive_as_a_file_and_an_excerpt(bot: Bot, fake_slack: FakeSla
     upload = fake_slack.wait_for(lambda c: c.path.startswith("/upload/"))
     assert upload.body["raw"].count(b"\n") >= 100000
     fake_slack.wait_for(method("files.completeUploadExternal"))
-    rejected = [c for c in fake_slack.calls if c.path.startswith(("/api/chat", "/response"))
-                and len(json.dumps(c.body)) > 40000]
+    rejected = [
+        c
+        for c in fake_slack.calls
+        if c.path.startswith(("/api/chat", "/response")) and len(json.dumps(c.body)) > 40000
+    ]
     assert rejected == []
 
 
-def test_next_page_button_reruns_for_the_clicker(bot: Bot, fake_slack: FakeSlack,
-                                                 clean_engine: Engine) -> None:
+def test_next_page_button_reruns_for_the_clicker(
+    bot: Bot, fake_slack: FakeSlack, clean_engine: Engine
+) -> None:
     api = clean_engine.client().api
     for n in range(25):
         api.create_container(TEST_IMAGE, "true", name=f"c{n:02d}")
@@ -127,12 +152,22 @@ def test_next_page_button_reruns_for_the_clicker(bot: Bot, fake_slack: FakeSlack
     actions = next(b for b in first.body["blocks"] if b["type"] == "actions")
     next_button = next(e for e in actions["elements"] if e["action_id"] == "dockhand.page:next")
     payload = {
-        "type": "block_actions", "user": {"id": "U2"}, "channel": {"id": "C1"},
-        "team": {"id": "T1"}, "api_app_id": "A1", "trigger_id": "t1",
+        "type": "block_actions",
+        "user": {"id": "U2"},
+        "channel": {"id": "C1"},
+        "team": {"id": "T1"},
+        "api_app_id": "A1",
+        "trigger_id": "t1",
         "response_url": fake_slack.response_url("page2"),
         "container": {"type": "message", "is_ephemeral": True},
-        "actions": [{"action_id": next_button["action_id"], "value": next_button["value"],
-                     "type": "button", "block_id": "b"}],
+        "actions": [
+            {
+                "action_id": next_button["action_id"],
+                "value": next_button["value"],
+                "type": "button",
+                "block_id": "b",
+            }
+        ],
     }
     body = action_body(payload)
     assert bot.post(body, signed_headers(body)).status_code == 200
@@ -146,15 +181,27 @@ def test_login_opens_a_modal_and_never_shows_the_password(
     answer = command(bot, fake_slack, f"login {registry.address}", "login").json()
     assert "private form" in answer["text"]
     opened = fake_slack.wait_for(method("views.open"))
-    view = json.loads(opened.body["view"]) if isinstance(opened.body["view"], str) else opened.body["view"]
+    view = opened.body["view"]
+    view = json.loads(view) if isinstance(view, str) else view
     assert view["callback_id"] == "dockhand.login"
     submission = {
-        "type": "view_submission", "user": {"id": "U1"}, "team": {"id": "T1"},
-        "api_app_id": "A1", "trigger_id": "t2",
-        "view": {"id": "V1", "callback_id": "dockhand.login", "type": "modal",
-                 "private_metadata": view["private_metadata"],
-                 "state": {"values": {"username": {"value": {"value": REGISTRY_USER}},
-                                      "password": {"value": {"value": REGISTRY_PASSWORD}}}}},
+        "type": "view_submission",
+        "user": {"id": "U1"},
+        "team": {"id": "T1"},
+        "api_app_id": "A1",
+        "trigger_id": "t2",
+        "view": {
+            "id": "V1",
+            "callback_id": "dockhand.login",
+            "type": "modal",
+            "private_metadata": view["private_metadata"],
+            "state": {
+                "values": {
+                    "username": {"value": {"value": REGISTRY_USER}},
+                    "password": {"value": {"value": REGISTRY_PASSWORD}},
+                }
+            },
+        },
     }
     body = action_body(submission)
     assert bot.post(body, signed_headers(body)).status_code == 200
