@@ -28,6 +28,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     do.add_argument("--user", default="cli")
     do.add_argument("--channel", default="cli")
     do.add_argument("--json", action="store_true", help="print one JSON object")
+    do.add_argument(
+        "--yes",
+        action="store_true",
+        help="confirm a destructive command (plays the requester's Confirm)",
+    )
+
     sub.add_parser("console", help="an interactive terminal for trying commands")
     args = parser.parse_args(argv)
     try:
@@ -37,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve_forever(settings, args.bind, args.port)
         if args.mode == "do":
             return do_once(
-                settings, args.text, Requester(args.user, args.channel, "cli"), args.json
+                settings, args.text, Requester(args.user, args.channel, "cli"), args.json, args.yes
             )
         from bot.console import run_console
 
@@ -52,14 +58,18 @@ def _secrets(settings: Settings) -> list[str]:
     return [v.get_secret_value() for v in values if v is not None]
 
 
-def do_once(settings: Settings, text: str, requester: Requester, as_json: bool) -> int:
+def do_once(
+    settings: Settings, text: str, requester: Requester, as_json: bool, yes: bool = False
+) -> int:
     from bot.runtime import Runtime
 
     runtime = Runtime.from_settings(settings)
     try:
-        reply = runtime.pipeline.run(text, requester)
+        reply = runtime.pipeline.run(text, requester, confirmed=yes)
     finally:
         runtime.close()
+    if reply.pending:
+        reply.text = f"{reply.text}\n{messages.needs_yes()}"
     if as_json:
         print(json.dumps(reply.as_json(), indent=None))
     else:

@@ -79,8 +79,19 @@ def run_console(settings: Settings) -> int:
             for prefix in ("/docker ", "docker "):
                 line = line.removeprefix(prefix)
             if line:
-                draw(console, runtime.pipeline.run(line, requester))
+                reply = runtime.pipeline.run(line, requester)
+                draw(console, reply)
+                if reply.pending and _confirmed_at_prompt():
+                    draw(console, runtime.pipeline.run(line, requester, confirmed=True))
+
     finally:
         with contextlib.suppress(OSError):
             readline.write_history_file(HISTORY)
         runtime.close()
+
+
+def _confirmed_at_prompt() -> bool:
+    try:
+        return input("Confirm? [y/N] ").strip().lower() in {"y", "yes"}
+    except EOFError:
+        return False

@@ -45,3 +45,33 @@ def uploaded(filename: str) -> str:
 
 def home_title() -> str:
     return "Dockhand: your Docker hosts"
+
+
+def confirmation_gone() -> str:
+    return "This confirmation has expired or was already used; nothing was done."
+
+
+def only_requester(user: str) -> str:
+    return f"Only <@{user}> can confirm this."
+
+
+def second_person() -> str:
+    return "This needs a second person to approve: someone else with the role must confirm."
+
+
+def cancelled(who: str) -> str:
+    return f"Cancelled by {who}; nothing was done."
+
+
+def protected(name: str, label: str) -> str:
+    return f"{name} is protected (label {label}): only admins may change it"
+
+
+def confirm_prompt(two_person: bool, user: str) -> str:
+    if two_person:
+        return f"needs a second approver: anyone but <@{user}> with the role may confirm"
+    return f"only <@{user}> can confirm"
+
+
+def needs_yes() -> str:
+    return "not run: this changes things for good; run it again with --yes to confirm"

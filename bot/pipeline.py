@@ -1,27 +1,60 @@
-"""parse -> authorize -> handler -> render: the one path every front end takes."""
+"""parse -> authorize -> (confirm) -> handler -> render: the one path every front end takes,
+and the one place every attempt is audited."""
 
 from __future__ import annotations
 
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from bot import messages
+from bot.audit import Audit, redact
+from bot.confirm import ConfirmStore, Pending
 from bot.credentials import Credentials
+from bot.guards import check_existing
 from bot.parser import overview, parse, usage_of
-from bot.policy import Policy, Requester
-from bot.render import Origin, Reply, apology_reply, error_reply, reply_for
+from bot.policy import Decision, Policy, Requester
+from bot.render import (
+    Origin,
+    Reply,
+    apology_reply,
+    audit_result,
+    error_reply,
+    preview_reply,
+    reply_for,
+)
 from handlers import run_handler
-from handlers.commands import Command, Help, Logout
+from handlers.commands import (
+    Command,
+    ContainerAction,
+    Help,
+    Logout,
+    RenameContainer,
+    ShowAudit,
+    UpdateContainers,
+)
 from handlers.context import Context, RegistryAuth
 from handlers.engines import Engines, translate_engine_errors
-from handlers.errors import DockhandError
+from handlers.errors import DockhandError, NotAllowed, UsageError
+from handlers.preview import preview
 from handlers.progress import Progress
 from handlers.registry import DOCKER_HUB
 from handlers.results import Result, TextResult
+from handlers.units import go_duration
 
 log = logging.getLogger("dockhand.pipeline")
+_STARTS = {"container:start", "container:restart", "container:unpause"}
+_PROTECTED_VERBS = {
+    "container:stop",
+    "container:rm",
+    "container:kill",
+    "container:restart",
+    "container:pause",
+    "container:update",
+    "container:rename",
+}
 
 
 @dataclass(frozen=True)
@@ -31,6 +64,7 @@ class Prepared:
     command: Command
     text: str
     requester: Requester
+    decision: Decision = field(default_factory=lambda: Decision(True, "open"))
 
 
 class Pipeline:
@@ -40,24 +74,43 @@ class Pipeline:
         policy: Policy,
         credentials: Credentials | None = None,
         run_wait: float = 30.0,
+        audit: Audit | None = None,
+        confirmations: ConfirmStore | None = None,
     ) -> None:
         self.engines = engines
         self.policy = policy
         self.credentials = credentials
         self.run_wait = run_wait
+        self.audit = audit
+        self.confirmations = confirmations
+
+    # --- the steps ---------------------------------------------------------------------
 
     def prepare(self, text: str, requester: Requester) -> Prepared:
         """Parse and authorize. Fast and engine-free, so it can run inside Slack's ack."""
-        command = parse(text)
-        self.policy.authorize(command, requester)
-        return Prepared(command, text, requester)
+        try:
+            command = parse(text)
+            command, decision = self.policy.authorize(command, requester)
+        except NotAllowed as exc:
+            self._record(requester, text, "", "denied", exc.rule, "refused")
+            raise
+        except UsageError as exc:
+            self._record(requester, text, "", "invalid", "usage", exc.message[:200])
+            raise
+        return Prepared(command, text, requester, decision)
 
     def execute(
-        self, command: Command, progress: Progress | None = None, login: RegistryAuth | None = None
+        self,
+        command: Command,
+        progress: Progress | None = None,
+        login: RegistryAuth | None = None,
+        requester: Requester | None = None,
     ) -> Result:
         """Run a command's handler against its host. `login` is a password just entered."""
         if isinstance(command, Help):
             return help_result(command)
+        if isinstance(command, ShowAudit):
+            return self._audit_result(command)
         lookup = self.credentials.get if self.credentials else Context().credentials
         context = Context(
             progress=progress,
@@ -67,6 +120,8 @@ class Pipeline:
         url = self.engines.url(command.host)
         client = self.engines.client(command.host)
         with translate_engine_errors(command.host, url, self.engines.timeout):
+            if requester is not None:
+                self._check_targets(command, client, requester)
             result = run_handler(command, client, context)
         if self.credentials is not None:
             if login is not None:
@@ -82,36 +137,259 @@ class Pipeline:
         login: RegistryAuth | None = None,
         origin: Origin | None = None,
         by: str = "",
+        confirmed: bool = False,
     ) -> Reply:
-        """Run a prepared command and render its reply; never raises."""
+        """Run a prepared command and render its reply; never raises. A destructive command
+        that is not yet confirmed gets its preview and a pending confirmation instead."""
         started = time.monotonic()
-        try:
-            result = self.execute(prepared.command, progress, login)
-        except Exception as exc:
-            return self.failure(exc, prepared.text)
-        elapsed = time.monotonic() - started
         command = prepared.command
+        try:
+            if not confirmed and self._needs_confirmation(command):
+                pending_reply = self._ask_confirmation(prepared)
+                if pending_reply is not None:
+                    self._record_prepared(prepared, "awaiting confirmation", started)
+                    return pending_reply
+            result = self.execute(command, progress, login, prepared.requester)
+        except Exception as exc:
+            reply = self.failure(exc, prepared.text)
+            self._record_prepared(
+                prepared,
+                f"failed: {reply.text[:200]}",
+                started,
+                decision="denied" if isinstance(exc, NotAllowed) else "allowed",
+                rule=getattr(exc, "rule", "") or prepared.decision.rule,
+            )
+            return reply
+        elapsed = time.monotonic() - started
         context = "" if isinstance(command, Help) else f"{command.host} · {elapsed:.2f} s"
         if by and context:
             context = f"{by} · {context}"
-        return reply_for(
+        if prepared.decision.waived:
+            context = f"{context} · :warning: {'; '.join(prepared.decision.waived)}".strip(" ·")
+        reply = reply_for(
             result, ephemeral=not command.changes_state, context=context, origin=origin
         )
+        self._record_prepared(prepared, "ok" if reply.ok else "failed", started)
+        return reply
 
-    def run(self, text: str, requester: Requester) -> Reply:
+    def run(self, text: str, requester: Requester, *, confirmed: bool = False) -> Reply:
         try:
             prepared = self.prepare(text, requester)
         except Exception as exc:
             return self.failure(exc, text)
-        return self.finish(prepared)
+        return self.finish(prepared, confirmed=confirmed)
 
     def failure(self, exc: BaseException, text: str) -> Reply:
         if isinstance(exc, DockhandError):
-            log.debug("command failed: %r: %s", text, exc.message)
+            log.debug("command failed: %r: %s", redact(text), exc.message)
             return error_reply(exc)
         reference = uuid.uuid4().hex[:10]
-        log.error("unexpected error ref=%s for %r", reference, text, exc_info=exc)
+        log.error("unexpected error ref=%s for %r", reference, redact(text), exc_info=exc)
         return apology_reply(reference)
+
+    # --- confirmations -------------------------------------------------------------------
+
+    def _needs_confirmation(self, command: Command) -> bool:
+        verb = str(getattr(command, "verb", ""))
+        rules = self.policy.confirm
+        if self.confirmations is None or verb not in rules.verbs:
+            return False
+        forced = bool(getattr(command, "force", False))
+        if verb == "container:rm" and not forced:
+            return False  # the engine itself refuses to remove a running container
+        return not (forced and verb in rules.force_skips)
+
+    def ask(self, prepared: Prepared) -> Reply | None:
+        """The preview-and-confirm reply a destructive command needs first, or None."""
+        started = time.monotonic()
+        try:
+            if not self._needs_confirmation(prepared.command):
+                return None
+            reply = self._ask_confirmation(prepared)
+        except Exception as exc:
+            return self.failure(exc, prepared.text)
+        if reply is not None:
+            self._record_prepared(prepared, "awaiting confirmation", started)
+        return reply
+
+    def confirm_refusal(self, pending_id: str, clicker: Requester) -> str | None:
+        assert self.confirmations is not None
+        return self._confirm_refusal(self.confirmations.peek(pending_id), clicker)
+
+    def _ask_confirmation(self, prepared: Prepared) -> Reply | None:
+
+        command = prepared.command
+        assert self.confirmations is not None
+        client = self.engines.client(command.host)
+        with translate_engine_errors(
+            command.host, self.engines.url(command.host), self.engines.timeout
+        ):
+            shown = preview(command, client)
+        if not shown.items and isinstance(command, ContainerAction):
+            return None  # nothing running to stop: let the engine answer as usual
+        verb = str(getattr(command, "verb", ""))
+        two_person = verb in self.policy.confirm.two_person
+        pending = self.confirmations.create(
+            text=prepared.text,
+            user=prepared.requester.user,
+            channel=prepared.requester.channel,
+            verb=verb,
+            two_person=two_person,
+            ttl=self.policy.confirm.expires_seconds,
+        )
+        return preview_reply(shown, pending, prepared.requester)
+
+    def confirm(
+        self, pending_id: str, clicker: Requester, *, progress: Progress | None = None, by: str = ""
+    ) -> tuple[Reply, Prepared | None]:
+        """A Confirm click. Only the requester, or under the two-person rule someone else
+        allowed the verb, may confirm; once, and before it expires."""
+        assert self.confirmations is not None
+        pending = self.confirmations.peek(pending_id)
+        refusal = self._confirm_refusal(pending, clicker)
+        if refusal is not None:
+            self._record(
+                clicker,
+                pending.text if pending else f"confirm {pending_id}",
+                "",
+                "denied",
+                "confirmation",
+                refusal,
+            )
+            return error_reply(NotAllowed(refusal, rule="confirmation")), None
+        assert pending is not None
+        taken = self.confirmations.take(pending_id)
+        if taken is None:
+            return error_reply(NotAllowed(messages.confirmation_gone(), rule="confirmation")), None
+        owner = Requester(taken.user, taken.channel, clicker.source)
+        try:
+            prepared = self.prepare(taken.text, owner)  # policy may have changed since
+        except Exception as exc:
+            return self.failure(exc, taken.text), None
+        approved = by or f"confirmed by {clicker.mention}"
+        return self.finish(prepared, progress=progress, by=approved, confirmed=True), prepared
+
+    def cancel(self, pending_id: str, clicker: Requester) -> Reply:
+        assert self.confirmations is not None
+        pending = self.confirmations.peek(pending_id)
+        if pending is None:
+            return error_reply(NotAllowed(messages.confirmation_gone(), rule="confirmation"))
+        if clicker.user != pending.user and not self.policy.is_admin(clicker):
+            return error_reply(
+                NotAllowed(messages.only_requester(pending.user), rule="confirmation")
+            )
+        self.confirmations.take(pending_id)
+        self._record(clicker, pending.text, "", "cancelled", "confirmation", "cancelled")
+        return reply_for(
+            TextResult(title=messages.cancelled(clicker.mention), text=""), ephemeral=False
+        )
+
+    def _confirm_refusal(self, pending: Pending | None, clicker: Requester) -> str | None:
+        if pending is None or pending.expires < time.time():
+            return messages.confirmation_gone()
+        if pending.two_person:
+            if clicker.user == pending.user:
+                return messages.second_person()
+            if not self.policy.decide(pending.verb, clicker).allowed:
+                return f"{clicker.mention} may not approve `{pending.verb}`"
+            return None
+        if clicker.user != pending.user:
+            return messages.only_requester(pending.user)
+        return None
+
+    # --- engine-side checks ----------------------------------------------------------------
+
+    def _check_targets(self, command: Command, client: Any, requester: Requester) -> None:
+        """Protected containers, and guards on containers made outside Dockhand."""
+        verb = str(getattr(command, "verb", ""))
+        names: list[str] = []
+        if isinstance(command, ContainerAction | UpdateContainers):
+            names = command.containers
+        elif isinstance(command, RenameContainer):
+            names = [command.container]
+        if not names or (verb not in _PROTECTED_VERBS and verb not in _STARTS):
+            return
+        label = self.policy.protected_label
+        for name in names:
+            try:
+                found = client.api.inspect_container(name)
+            except Exception:  # a missing container is the handler's to report
+                continue
+            labels = (found.get("Config") or {}).get("Labels") or {}
+            protected = str(labels.get(label, "false")).lower() in {"true", "1", "yes", ""}
+            if (
+                verb in _PROTECTED_VERBS
+                and label in labels
+                and protected
+                and not self.policy.is_admin(requester)
+            ):
+                raise NotAllowed(messages.protected(name, label), rule=f"protected {label}")
+            if verb in _STARTS and not self.policy.exempt(requester):
+                check_existing(found.get("HostConfig") or {}, self.policy.guards, name)
+
+    # --- audit -------------------------------------------------------------------------------
+
+    def _record(
+        self,
+        requester: Requester,
+        text: str,
+        host: str,
+        decision: str,
+        rule: str,
+        outcome: str,
+        duration_ms: int = 0,
+        verb: str = "",
+    ) -> None:
+        if self.audit is None:
+            return
+        self.audit.record(
+            user=requester.user,
+            channel=requester.channel,
+            host=host,
+            text=text,
+            verb=verb,
+            decision=decision,
+            rule=rule,
+            outcome=outcome,
+            duration_ms=duration_ms,
+        )
+
+    def _record_prepared(
+        self,
+        prepared: Prepared,
+        outcome: str,
+        started: float,
+        decision: str = "allowed",
+        rule: str = "",
+    ) -> None:
+        command = prepared.command
+        self._record(
+            prepared.requester,
+            prepared.text,
+            command.host,
+            decision,
+            rule or prepared.decision.rule + "".join(f"; {w}" for w in prepared.decision.waived),
+            outcome,
+            int((time.monotonic() - started) * 1000),
+            verb=str(getattr(command, "verb", "")),
+        )
+
+    def _audit_result(self, command: ShowAudit) -> Result:
+        if self.audit is None:
+            return TextResult(title="no audit store", text="")
+        since = None
+        if command.since:
+            try:
+                since = time.time() - go_duration(command.since) / 1e9
+            except ValueError as exc:
+                raise UsageError(
+                    f'invalid argument "{command.since}" for "--since" flag: {exc}',
+                    token=command.since,
+                ) from None
+        entries = self.audit.query(
+            user=command.user, verb=command.filter_verb, since=since, limit=command.limit
+        )
+        return audit_result(entries)
 
 
 def help_result(command: Help) -> TextResult:

@@ -1,11 +1,14 @@
-"""Authorization: may this user, in this channel, run this verb? One filter before any handler."""
+"""Authorization: may this user, in this channel, run this verb, with these flags?
+One filter before any handler; every spelling of a command meets the same checks because
+they run on the parsed model."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
-from config.policy import PolicyDocument
+from bot.guards import Refusal, check_command
+from config.policy import Confirmations, Guards, PolicyDocument
 from handlers.commands import Command
 from handlers.errors import NotAllowed
 
@@ -29,13 +32,19 @@ class Decision:
     allowed: bool
     rule: str
     roles: tuple[str, ...] = ()
+    #: guards waived for an exempt role: said in the reply and audited, never silent
+    waived: tuple[str, ...] = field(default=())
 
 
 class Policy:
-    """Roles bound to users, groups and channels. Without a policy file everyone is admin."""
+    """Roles bound to users, groups and channels. Without a policy file everyone is admin,
+    but the guards and confirmations still hold with their safe defaults."""
 
     def __init__(self, document: PolicyDocument | None) -> None:
         self.document = document
+        self.guards = document.guards if document else Guards()
+        self.confirm = document.confirm if document else Confirmations()
+        self.protected_label = document.protected_label if document else "dockhand.protected"
 
     @property
     def is_open(self) -> bool:
@@ -71,7 +80,14 @@ class Policy:
                 return Decision(True, f"role {role}: {allowed}", roles)
         return Decision(False, f"roles {', '.join(roles)} do not allow {verb}", roles)
 
-    def authorize(self, command: Command, requester: Requester) -> Decision:
+    def is_admin(self, requester: Requester) -> bool:
+        return "admin" in self.roles_of(requester)
+
+    def exempt(self, requester: Requester) -> bool:
+        return bool(set(self.roles_of(requester)) & set(self.guards.exempt_roles))
+
+    def authorize(self, command: Command, requester: Requester) -> tuple[Command, Decision]:
+        """The command as it may run (guard defaults applied) and the decision; or NotAllowed."""
         verb = str(getattr(command, "verb", ""))
         decision = self.decide(verb, requester)
         if not decision.allowed:
@@ -79,5 +95,10 @@ class Policy:
                 f"{requester.mention} may not run `{verb}` here ({decision.rule})",
                 rule=decision.rule,
             )
-
-        return decision
+        try:
+            return check_command(command, self.guards), decision
+        except Refusal as refusal:
+            if not self.exempt(requester):
+                raise
+            waived = (f"{refusal.rule} waived for {', '.join(decision.roles)}",)
+            return command, Decision(True, decision.rule, decision.roles, waived)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,12 +20,24 @@ from slack_sdk.models.blocks import (
 )
 
 from bot import messages
+from bot.audit import Entry
+from bot.confirm import Pending
 from handlers.errors import DockhandError, EngineError, NotAllowed, UsageError
-from handlers.results import ContainerList, ContainerLogsResult, ContainerRun, Result, Table
+from handlers.preview import Preview
+from handlers.results import (
+    ContainerList,
+    ContainerLogsResult,
+    ContainerRun,
+    Result,
+    Table,
+    TableResult,
+)
 
 # action_id prefixes of Dockhand's buttons: run a command, turn a page.
 RUN_ACTION = "dockhand.run"
 PAGE_ACTION = "dockhand.page"
+CONFIRM_ACTION = "dockhand.confirm"
+CANCEL_ACTION = "dockhand.cancel"
 # Slack's own limits: a section's text, blocks in a message.
 SECTION_LIMIT = 3000
 BLOCK_LIMIT = 50
@@ -79,6 +92,8 @@ class Reply:
     upload: Upload | None = None
     page: int = 0
     pages: int = 1
+    #: a confirmation this reply asks for (its id)
+    pending: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -344,3 +359,64 @@ def apology_reply(reference: str) -> Reply:
     text = messages.apology(reference)
     block = SectionBlock(text=MarkdownTextObject(text=f":x: {text}"))
     return Reply(ok=False, text=text, blocks=[block.to_dict()], exit_status=1, reference=reference)
+
+
+def preview_reply(shown: Preview, pending: Pending, requester: object) -> Reply:
+    """What a destructive command would do, with Confirm / Cancel. Under the two-person rule
+    it is posted in the channel, where a second person can see it."""
+    title = f"`/docker {pending.text}` {shown.summary()}"
+    lines = shown.lines()
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=f"*{title[:2900]}*"))]
+    if lines:
+        sections, used = _code_sections(lines, BLOCK_LIMIT - 4)
+        blocks += sections
+        if used < len(lines):
+            blocks.append(
+                ContextBlock(
+                    elements=[MarkdownTextObject(text=f"showing {used} of {len(lines)} items")]
+                )
+            )
+    blocks.append(
+        ActionsBlock(
+            elements=[
+                ButtonElement(
+                    text="Confirm", action_id=CONFIRM_ACTION, value=pending.id, style="danger"
+                ),
+                ButtonElement(text="Cancel", action_id=CANCEL_ACTION, value=pending.id),
+            ]
+        )
+    )
+    minutes = max(1, round((pending.expires - time.time()) / 60))
+    note = f"{messages.confirm_prompt(pending.two_person, pending.user)} · expires in {minutes} min"
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note)]))
+    text = "\n".join([title, *lines, note])
+    return Reply(
+        ok=False,
+        text=text,
+        blocks=[b.to_dict() for b in blocks],
+        ephemeral=not pending.two_person,
+        exit_status=1,
+        pending=pending.id,
+    )
+
+
+def audit_result(entries: list[Entry]) -> TableResult:
+    rows = [
+        [
+            time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(e.time)),
+            e.user,
+            e.channel,
+            e.verb or "-",
+            e.decision,
+            e.outcome[:40],
+            e.text[:60],
+        ]
+        for e in entries
+    ]
+    return TableResult(
+        title=f"{len(rows)} audit entries (newest first)",
+        grid=Table(
+            columns=["TIME (UTC)", "USER", "CHANNEL", "VERB", "DECISION", "OUTCOME", "COMMAND"],
+            rows=rows,
+        ),
+    )

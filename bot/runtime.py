@@ -9,6 +9,8 @@ from typing import Any
 import redis
 
 from bot import store
+from bot.audit import Audit
+from bot.confirm import ConfirmStore
 from bot.credentials import Credentials
 from bot.pipeline import Pipeline
 from bot.policy import Policy
@@ -39,7 +41,14 @@ class Runtime:
         policy = Policy(load_policy(settings.policy_file))
         shared = store.connect(settings.redis_url)
         credentials = Credentials(shared, settings.secret_key, settings.registry_credentials)
-        pipeline = Pipeline(engines, policy, credentials, run_wait=settings.run_wait)
+        pipeline = Pipeline(
+            engines,
+            policy,
+            credentials,
+            run_wait=settings.run_wait,
+            audit=Audit(shared),
+            confirmations=ConfirmStore(shared),
+        )
         return cls(settings, pipeline, shared)
 
     def health(self) -> tuple[bool, dict[str, Any]]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -38,7 +37,7 @@ from bot.home import home_view
 from bot.pipeline import Prepared
 from bot.policy import Requester
 from bot.progress import MessageProgress, progress_text
-from bot.render import PAGE_ACTION, RUN_ACTION, Origin, Reply
+from bot.render import CANCEL_ACTION, CONFIRM_ACTION, PAGE_ACTION, RUN_ACTION, Origin, Reply
 from bot.runtime import Runtime
 from handlers.commands import Help, Login
 from handlers.context import RegistryAuth
@@ -72,6 +71,8 @@ def build_app(runtime: Runtime) -> App:
     app.command(settings.slash_command)(slack.on_command)
     app.action({"action_id": _prefix(RUN_ACTION)})(slack.on_run_action)
     app.action({"action_id": _prefix(PAGE_ACTION)})(slack.on_page_action)
+    app.action(CONFIRM_ACTION)(slack.on_confirm)
+    app.action(CANCEL_ACTION)(slack.on_cancel)
     app.view(LOGIN_VIEW)(slack.on_login_submitted)
     app.event("app_home_opened")(slack.on_home_opened)
     return app
@@ -129,50 +130,139 @@ class SlackFrontEnd:
         """On the executor: run the command and post its reply where it belongs."""
         command = prepared.command
         origin = Origin(text=prepared.text, host=command.host, page=page)
+        pipeline = self.runtime.pipeline
         if not command.changes_state:
-            reply = self.runtime.pipeline.finish(prepared, origin=origin)
-            self.respond(reply, prepared.requester, response_url)
+            self.respond(pipeline.finish(prepared, origin=origin), prepared.requester, response_url)
             return
-        started = time.monotonic()
+        asked = pipeline.ask(prepared)
+        if asked is not None:
+            self.deliver_pending(asked, prepared.requester, response_url, thread_ts)
+            return
+        self.run_change(
+            prepared, response_url, thread_ts, origin, by=f"by {prepared.requester.mention}"
+        )
+
+    def run_change(
+        self,
+        prepared: Prepared,
+        response_url: str,
+        thread_ts: str | None,
+        origin: Origin,
+        by: str,
+        run: Callable[..., Reply] | None = None,
+    ) -> None:
+        """A change of state: posted in the channel; a long one as a message edited with
+        progress (at most once a second) and finally with the result and its duration."""
+        command = prepared.command
         progress: MessageProgress | None = None
         if command.long_running:
             first = self.post(
                 prepared.requester.channel,
-                progress_text(
-                    ProgressReport(
-                        action=f"{prepared.requester.mention} ran `/docker {prepared.text}`"
-                    )
-                ),
+                progress_text(ProgressReport(action=f"{by}: `/docker {prepared.text}`")),
                 thread_ts=thread_ts,
             )
             if first is not None:
                 progress = MessageProgress(self.client, prepared.requester.channel, first)
-        reply = self.runtime.pipeline.finish(
-            prepared,
-            progress=progress,
-            origin=origin,
-            by=f"by {prepared.requester.mention}",
-        )
+        if run is None:
+            reply = self.runtime.pipeline.finish(
+                prepared, progress=progress, origin=origin, by=by, confirmed=True
+            )
+        else:
+            reply = run(progress)
         if response_url:
             self._webhook(response_url, {"delete_original": True})
         if not reply.ok and reply.result is None:
-            # Refused by the engine before anything changed: tell the requester only.
-            self.respond(reply, prepared.requester, response_url)
+            # Refused before anything changed: tell the requester only.
+            self.respond(reply, prepared.requester, "")
             if progress is not None:
                 self._update(prepared.requester.channel, progress.ts, reply)
             return
         if progress is not None:
             progress.wait_turn()
             self._update(prepared.requester.channel, progress.ts, reply)
-            log.info(
-                "%s done in %.2f s with %d progress edits",
-                prepared.text,
-                time.monotonic() - started,
-                progress.edits,
-            )
         else:
             self.post(prepared.requester.channel, reply.text, reply.blocks, thread_ts=thread_ts)
         self._upload(reply, prepared.requester.channel, thread_ts)
+
+    def deliver_pending(
+        self, reply: Reply, requester: Requester, response_url: str, thread_ts: str | None
+    ) -> None:
+        if reply.ephemeral:
+            self.respond(reply, requester, response_url)
+            return
+        if response_url:
+            self._webhook(response_url, {"delete_original": True})
+        self.post(requester.channel, reply.text, reply.blocks, thread_ts=thread_ts)
+
+    # --- confirmations ---------------------------------------------------------------
+
+    def on_confirm(self, ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        self.runtime.executor.submit(self._confirmed, body["actions"][0]["value"], body)
+
+    def _confirmed(self, pending_id: str, body: dict[str, Any]) -> None:
+        pipeline = self.runtime.pipeline
+        clicker = Requester(
+            user=body["user"]["id"], channel=(body.get("channel") or {}).get("id", "")
+        )
+        refusal = pipeline.confirm_refusal(pending_id, clicker)
+        if refusal is not None:
+            reply, _ = pipeline.confirm(pending_id, clicker)  # audits the refusal
+            self.respond(reply, clicker, "")
+            return
+        pending = pipeline.confirmations.peek(pending_id) if pipeline.confirmations else None
+        if pending is None:
+            return
+        self._close_preview(body, f":white_check_mark: confirmed by {clicker.mention}")
+        owner = Requester(pending.user, pending.channel)
+        try:
+            prepared = pipeline.prepare(pending.text, owner)
+        except Exception as exc:
+            self.respond(pipeline.failure(exc, pending.text), clicker, "")
+            return
+        by = f"by {owner.mention}, confirmed by {clicker.mention}"
+        self.run_change(
+            prepared,
+            "",
+            None,
+            Origin(text=prepared.text, host=prepared.command.host),
+            by,
+            run=lambda progress: pipeline.confirm(pending_id, clicker, progress=progress, by=by)[0],
+        )
+
+    def on_cancel(self, ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        clicker = Requester(
+            user=body["user"]["id"], channel=(body.get("channel") or {}).get("id", "")
+        )
+        reply = self.runtime.pipeline.cancel(body["actions"][0]["value"], clicker)
+        if reply.ok:
+            self._close_preview(body, reply.text)
+        else:
+            self.respond(reply, clicker, "")
+
+    def _close_preview(self, body: dict[str, Any], note: str) -> None:
+        """The preview's buttons go away once it is decided."""
+        blocks = [
+            b for b in (body.get("message") or {}).get("blocks") or [] if b.get("type") != "actions"
+        ]
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note)]).to_dict())
+        container = body.get("container") or {}
+        if container.get("is_ephemeral") or not container.get("message_ts"):
+            if body.get("response_url"):
+                self._webhook(
+                    body["response_url"], {"replace_original": True, "text": note, "blocks": blocks}
+                )
+            return
+        try:
+            self.client.chat_update(
+                channel=container.get("channel_id", ""),
+                ts=container["message_ts"],
+                text=note,
+                blocks=blocks,
+            )
+        except SlackApiError as exc:
+            log.error("closing the preview failed: %s", exc.response.get("error"))
 
     # --- where replies go ------------------------------------------------------------
 

@@ -348,7 +348,22 @@ def df(p: DockerArgumentParser) -> None:
     p.flag("-v", "--verbose", help="Show detailed information on space usage")
 
 
+def audit(p: DockerArgumentParser) -> None:
+    p.add_argument("--user", help="Only this user's attempts (a Slack user ID or @mention)")
+    p.add_argument("--since", help="Only since this long ago (e.g. 1h, 30m)")
+    p.add_argument("--verb", dest="filter_verb", help="Only this verb (e.g. container:stop)")
+    p.add_argument("-n", "--limit", type=int, help="At most this many entries (default 50)")
+
+
+def audit_fields(ns: argparse.Namespace) -> dict[str, object]:
+    found = fields(ns)
+    if isinstance(found.get("user"), str):
+        found["user"] = str(found["user"]).strip("<>@").split("|")[0].lstrip("@")
+    return found
+
+
 def help_topic(p: DockerArgumentParser) -> None:
+
     p.add_argument("topic", nargs="*", metavar="COMMAND")
 
 
@@ -701,6 +716,14 @@ SPECS: tuple[Spec, ...] = (
     ),
     # system
     Spec("system df", "Show docker disk usage", "[OPTIONS]", df, fields, c.DiskUsage),
+    Spec(
+        "audit",
+        "Show who ran what, allowed or denied (admins)",
+        "[OPTIONS]",
+        audit,
+        audit_fields,
+        c.ShowAudit,
+    ),
     Spec(
         "system prune",
         "Remove unused data",

@@ -1,11 +1,17 @@
-"""The policy file (YAML, named by DOCKHAND_POLICY): roles, who holds them, and where."""
+"""The policy file (YAML, named by DOCKHAND_POLICY): roles and who holds them where, the
+guards on what containers may be created, protected containers and confirmations.
+
+The whole file is checked before anything uses it; an error names its line and stops the
+start, so a policy is never half-applied.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from config.settings import ConfigError
 
@@ -15,28 +21,43 @@ BUILTIN_ROLES: dict[str, list[str]] = {
         "help",
         "system:version",
         "system:info",
+        "system:df",
         "*:ls",
         "*:inspect",
+        "inspect",
         "*:logs",
         "*:history",
         "*:top",
         "*:stats",
-        "system:df",
         "search",
     ],
     "operator": [
         "help",
+        "inspect",
+        "search",
         "system:*",
         "container:*",
         "image:*",
         "network:*",
         "volume:*",
-        "search",
-        "!*:prune",
-        "!system:prune",
+        "registry:*",
+        "schedule:ls",
     ],
     "admin": ["*"],
 }
+# Destructive verbs that show a preview with Confirm / Cancel first.
+DEFAULT_CONFIRM = [
+    "container:rm",
+    "container:stop",
+    "container:kill",
+    "container:prune",
+    "image:prune",
+    "network:prune",
+    "volume:prune",
+    "system:prune",
+    "network:rm",
+    "volume:rm",
+]
 
 
 class Binding(BaseModel):
@@ -48,12 +69,65 @@ class Binding(BaseModel):
     channels: list[str] = Field(default_factory=list)
 
 
+def _bytes(value: object) -> object:
+    if isinstance(value, str):
+        from handlers.units import ram_in_bytes
+
+        return ram_in_bytes(value)
+    return value
+
+
+class Guards(BaseModel):
+    """What `run`, `create` and `update` may ask of a host."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: host paths (and what is below them) that bind mounts may use; none by default
+    bind_paths: list[str] = Field(default_factory=list)
+    #: registries images may come from; empty means any
+    registries: list[str] = Field(default_factory=list)
+    max_memory: int | None = None
+    max_cpus: float | None = None
+    max_pids: int | None = None
+    default_memory: int | None = None
+    default_cpus: float | None = None
+    default_pids: int | None = None
+    #: roles the guards do not bind (each use is said in the reply and audited)
+    exempt_roles: list[str] = Field(default_factory=list)
+
+    _sizes = field_validator("max_memory", "default_memory", mode="before")(_bytes)
+
+    @field_validator("bind_paths")
+    @classmethod
+    def _absolute(cls, paths: list[str]) -> list[str]:
+        for path in paths:
+            if not path.startswith("/"):
+                raise ValueError(f"bind path {path!r} must be absolute")
+        return paths
+
+
+class Confirmations(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    verbs: list[str] = Field(default_factory=lambda: list(DEFAULT_CONFIRM))
+    #: verbs whose -f/--force skips the prompt (none unless the policy says so)
+    force_skips: list[str] = Field(default_factory=list)
+    #: verbs that need a second person with the role to approve
+    two_person: list[str] = Field(default_factory=list)
+    expires_seconds: int = Field(default=300, ge=10, le=86400)
+
+
 class PolicyDocument(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     default_role: str | None = None
     roles: dict[str, list[str]] = Field(default_factory=dict)
     bindings: list[Binding] = Field(default_factory=list)
+    guards: Guards = Field(default_factory=Guards)
+    protected_label: str = "dockhand.protected"
+    confirm: Confirmations = Field(default_factory=Confirmations)
+    #: channel the audit is mirrored to, if any
+    audit_channel: str | None = None
 
     def all_roles(self) -> dict[str, list[str]]:
         return {**BUILTIN_ROLES, **self.roles}
@@ -64,21 +138,52 @@ def load_policy(path: Path | None) -> PolicyDocument | None:
     if path is None:
         return None
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"DOCKHAND_POLICY: cannot read {path}: {exc.strerror}") from None
+    try:
+        raw = yaml.safe_load(text) or {}
+        tree = yaml.compose(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"DOCKHAND_POLICY: {path}{where}: {exc}") from None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"DOCKHAND_POLICY: {path}{where}: {problem}") from None
     try:
         doc = PolicyDocument.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"DOCKHAND_POLICY: {path}: {where}: {first['msg']}") from None
+        line = _line_of(tree, first["loc"])
+        at = f" line {line}" if line else ""
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"DOCKHAND_POLICY: {path}{at}: {where}: {message}") from None
     roles = doc.all_roles()
-    for name in [b.role for b in doc.bindings] + ([doc.default_role] if doc.default_role else []):
-        if name not in roles:
-            raise ConfigError(f"DOCKHAND_POLICY: {path}: unknown role `{name}`")
+    for n, binding in enumerate(doc.bindings):
+        if binding.role not in roles:
+            line = _line_of(tree, ("bindings", n, "role"))
+            raise ConfigError(f"DOCKHAND_POLICY: {path} line {line}: unknown role `{binding.role}`")
+    if doc.default_role and doc.default_role not in roles:
+        line = _line_of(tree, ("default_role",))
+        raise ConfigError(f"DOCKHAND_POLICY: {path} line {line}: unknown role `{doc.default_role}`")
     return doc
+
+
+def _line_of(node: Any, loc: tuple[Any, ...]) -> int | None:
+    """The line of the YAML node at a pydantic error location (the nearest one found)."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == str(part)), None)
+            if match is None:
+                key = next((k for k, _ in node.value if k.value == str(part)), None)
+                return key.start_mark.line + 1 if key else line
+            node = match
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
+            node = node.value[part]
+        else:
+            break
+        line = node.start_mark.line + 1
+    return line

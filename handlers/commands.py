@@ -433,6 +433,16 @@ class ListVolumes(Command):
     quiet: bool = False
 
 
+class ShowAudit(Command):
+    """`audit`: the record of attempts, answered by the bot from its store (admins)."""
+
+    verb: Literal["audit"] = "audit"
+    user: str | None = None
+    since: str | None = Field(None, title="--since")
+    filter_verb: str | None = Field(None, title="--verb")
+    limit: int = Field(50, ge=1, le=500, title="-n, --limit")
+
+
 class DiskUsage(Command):
     verb: Literal["system:df"] = "system:df"
     verbose: bool = False
@@ -467,6 +477,7 @@ AnyCommand = Annotated[
     | ConnectNetwork
     | CreateVolume
     | ListVolumes
-    | DiskUsage,
+    | DiskUsage
+    | ShowAudit,
     Field(discriminator="verb"),
 ]
