@@ -156,7 +156,9 @@ def _networks(api: docker.APIClient, filters: Filters) -> list[PreviewItem]:
             continue
         if until is not None and _created(network.get("Created", "")) >= until:
             continue
-        items.append(PreviewItem(kind="network", id=network["Id"], name=network["Name"]))
+        # The engine reports pruned networks by name, so the preview names them the same way.
+        items.append(PreviewItem(kind="network", id=network["Name"], name=network["Id"][:12]))
+
     return items
 
 

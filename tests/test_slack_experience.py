@@ -210,3 +210,95 @@ def test_login_opens_a_modal_and_never_shows_the_password(
     everything = json.dumps([c.body for c in fake_slack.calls if c.path != "/api/views.open"])
     assert REGISTRY_PASSWORD not in everything.replace(json.dumps(submission), "")
     assert REGISTRY_PASSWORD not in bot.log.read_text()
+
+
+def block_action(
+    fake: FakeSlack,
+    user: str,
+    action_id: str,
+    value: str,
+    key: str,
+    message: dict[str, object] | None = None,
+) -> str:
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user},
+        "channel": {"id": "C1"},
+        "team": {"id": "T1"},
+        "api_app_id": "A1",
+        "trigger_id": f"t-{key}",
+        "response_url": fake.response_url(key),
+        "container": {"type": "message", "is_ephemeral": True},
+        "message": message or {"blocks": []},
+        "actions": [{"action_id": action_id, "value": value, "type": "button", "block_id": "b"}],
+    }
+    return action_body(payload)
+
+
+def test_confirm_flow_over_slack(bot: Bot, fake_slack: FakeSlack, clean_engine: Engine) -> None:
+    clean_engine.cli("run", "-d", "--name", "victim", TEST_IMAGE, "sleep", "300")
+    command(bot, fake_slack, "rm -f victim", "ask")
+    preview = fake_slack.wait_for(lambda c: c.path == "/response/ask" and "blocks" in c.body)
+    shown = json.dumps(preview.body["blocks"])
+    assert "would remove 1 container" in shown and "victim (running)" in shown
+    assert preview.body["response_type"] == "ephemeral"
+    actions = next(b for b in preview.body["blocks"] if b["type"] == "actions")
+    pending = actions["elements"][0]["value"]
+
+    body = block_action(fake_slack, "U2", "dockhand.confirm", pending, "other")
+    assert bot.post(body, signed_headers(body)).status_code == 200
+    refused = fake_slack.wait_for(method("chat.postEphemeral"))
+    assert refused.body["user"] == "U2" and "Only <@U1> can confirm" in refused.body["text"]
+    assert clean_engine.cli("ps", "-q").stdout.strip()
+
+    body = block_action(fake_slack, "U1", "dockhand.confirm", pending, "mine")
+    assert bot.post(body, signed_headers(body)).status_code == 200
+    done = fake_slack.wait_for(
+        lambda c: c.method == "chat.postMessage" and "removed" in json.dumps(c.body)
+    )
+    assert "confirmed by <@U1>" in json.dumps(done.body)
+    assert clean_engine.cli("ps", "-aq").stdout.strip() == ""
+    closed = fake_slack.wait_for(lambda c: c.path == "/response/mine")
+    assert "confirmed by" in closed.body["text"]
+
+    body = block_action(fake_slack, "U1", "dockhand.confirm", pending, "twice")
+    assert bot.post(body, signed_headers(body)).status_code == 200
+    fake_slack.wait_for(
+        lambda c: c.method == "chat.postEphemeral" and "already used" in c.body.get("text", "")
+    )
+
+
+def test_unsigned_button_payload_is_refused(bot: Bot, fake_slack: FakeSlack) -> None:
+    body = block_action(fake_slack, "U_ADMIN", "dockhand.run:stop", "stop web", "forged")
+    assert bot.post(body, {"Content-Type": "application/x-www-form-urlencoded"}).status_code == 401
+    assert bot.post(body, signed_headers(body, secret="guessed")).status_code == 401
+
+
+def test_button_runs_as_the_clicker_with_their_role(
+    clean_engine: Engine,
+    redis_server: RedisServer,
+    fake_slack: FakeSlack,
+    log_dir: Path,
+    tmp_path: Path,
+) -> None:
+    policy = tmp_path / "policy.yml"
+    policy.write_text(
+        "bindings:\n  - {role: operator, users: [U_OP]}\n  - {role: viewer, users: [U_VIEW]}\n"
+    )
+    clean_engine.cli("run", "-d", "--name", "svc", TEST_IMAGE, "sleep", "300")
+    bot = start_bot(
+        log_dir,
+        DOCKER_HOST=clean_engine.url,
+        REDIS_URL=redis_server.url,
+        SLACK_API_URL=fake_slack.api_url,
+        DOCKHAND_POLICY=str(policy),
+    )
+    try:
+        body = block_action(fake_slack, "U_VIEW", "dockhand.run:stop", "stop svc", "viewer")
+        assert bot.post(body, signed_headers(body)).status_code == 200
+        denied = fake_slack.wait_for(method("chat.postEphemeral"))
+        assert denied.body["user"] == "U_VIEW"
+        assert "may not run `container:stop`" in denied.body["text"]
+        assert clean_engine.cli("ps", "-q").stdout.strip()
+    finally:
+        bot.stop()
