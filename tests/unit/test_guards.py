@@ -166,10 +166,8 @@ def test_exempt_role_is_said_not_silent(tmp_path: Path) -> None:
         "bindings:\n  - role: admin\n    users: [U_ADMIN]\nguards:\n  exempt_roles: [admin]\n"
     )
     policy = Policy(load_policy(policy_file))
-    command, decision = policy.authorize(  # noqa: RUF059 - the command is returned unchanged
-
+    command, decision = policy.authorize(
         RunContainer(image=IMAGE, privileged=True), Requester("U_ADMIN", "C")
     )
     assert decision.waived and "guard privileged waived for admin" in decision.waived[0]
     assert isinstance(command, RunContainer) and command.privileged
-
