@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -90,30 +91,50 @@ def serve_forever(settings: Settings, bind: str, port: int) -> int:
     if runtime.pipeline.policy.is_open:
         log.warning(messages.open_policy_warning())
     app = build_app(runtime)
-    # In Socket Mode the port serves only /healthz (and metrics); events come over the socket.
-    server = DockhandHTTPServer((bind, port), None if socket_mode else app, runtime.health)
+    # In Socket Mode the port serves only /healthz and /metrics; events come over the socket.
+    server = DockhandHTTPServer(
+        (bind, port),
+        None if socket_mode else app,
+        runtime.health,
+        metrics=runtime.metrics.exposition,
+        ack_seconds=runtime.metrics.ack_seconds.observe,
+    )
     stopping = threading.Event()
 
     def stop(signum: int, frame: object) -> None:
-        log.info("signal %d: shutting down", signum)
+        if stopping.is_set():
+            return
+        log.info("signal %d: no new commands; finishing work in flight", signum)
         stopping.set()
         threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    handler = None
     if socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         assert settings.slack_app_token is not None
         handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
         handler.connect()  # type: ignore[no-untyped-call]
-        log.info("Socket Mode connected; health on %s:%d", bind, port)
+        log.info("Socket Mode connected")
+    for start in runtime.on_start:
+        start()
     log.info("listening on %s:%d", bind, server.server_address[1])
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
         server.server_close()
+        if handler is not None:
+            handler.close()  # type: ignore[no-untyped-call]
+        left = runtime.drain(settings.shutdown_grace)
+        for stop_part in runtime.on_stop:
+            stop_part()
         runtime.close()
+        logging.shutdown()
+    if left:
+        # Threads still blocked in Docker calls would hold the process past its grace.
+        os._exit(0)
     return 0
 
 

@@ -75,3 +75,10 @@ def confirm_prompt(two_person: bool, user: str) -> str:
 
 def needs_yes() -> str:
     return "not run: this changes things for good; run it again with --yes to confirm"
+
+
+def interrupted(text: str) -> str:
+    return (
+        f":warning: `/docker {text}` was interrupted: Dockhand is restarting. "
+        "Check the result with a listing, and run it again if needed."
+    )

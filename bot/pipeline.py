@@ -14,6 +14,7 @@ from bot.audit import Audit, redact
 from bot.confirm import ConfirmStore, Pending
 from bot.credentials import Credentials
 from bot.guards import check_existing
+from bot.metrics import Metrics, outcome_of
 from bot.parser import overview, parse, usage_of
 from bot.policy import Decision, Policy, Requester
 from bot.render import (
@@ -76,7 +77,9 @@ class Pipeline:
         run_wait: float = 30.0,
         audit: Audit | None = None,
         confirmations: ConfirmStore | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.metrics = metrics
         self.engines = engines
         self.policy = policy
         self.credentials = credentials
@@ -340,6 +343,11 @@ class Pipeline:
         duration_ms: int = 0,
         verb: str = "",
     ) -> None:
+        if self.metrics is not None:
+            label = "denied" if decision == "denied" else outcome_of(outcome)
+            self.metrics.commands.labels(verb=verb or "-", outcome=label).inc()
+            if duration_ms and label == "ok":
+                self.metrics.execution_seconds.labels(verb=verb).observe(duration_ms / 1000)
         if self.audit is None:
             return
         self.audit.record(

@@ -1,8 +1,14 @@
-"""Everything a running Dockhand holds, built once from settings."""
+"""Everything a running Dockhand holds, built once from settings, and its orderly stop."""
 
 from __future__ import annotations
 
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +18,7 @@ from bot import store
 from bot.audit import Audit
 from bot.confirm import ConfirmStore
 from bot.credentials import Credentials
+from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.policy import Policy
 from config import Settings
@@ -19,19 +26,40 @@ from config.policy import load_policy
 from handlers.engines import Engines, translate_engine_errors
 from handlers.errors import DockhandError
 
+log = logging.getLogger("dockhand.runtime")
+
+
+@dataclass
+class Operation:
+    """Work in flight, and how to tell its requester if a shutdown cuts it short."""
+
+    text: str
+    started: float
+    interrupt: Callable[[], None] | None = None
+
 
 @dataclass
 class Runtime:
     settings: Settings
     pipeline: Pipeline
     store: redis.Redis
+    metrics: Metrics = field(default_factory=Metrics)
     # Docker work runs here, never on Bolt's listener threads (five by default).
     executor: ThreadPoolExecutor = field(init=False)
+    #: extra health checks (the scheduler adds its own): name -> (healthy, detail)
+    health_checks: dict[str, Callable[[], tuple[bool, str]]] = field(default_factory=dict)
+    #: started with `serve` and stopped after its drain (the scheduler, the event watcher)
+    on_start: list[Callable[[], None]] = field(default_factory=list)
+    on_stop: list[Callable[[], None]] = field(default_factory=list)
+    _operations: dict[int, Operation] = field(default_factory=dict)
+    _ids: Iterator[int] = field(default_factory=itertools.count)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.executor = ThreadPoolExecutor(
             max_workers=self.settings.workers, thread_name_prefix="dockhand-docker"
         )
+        self.pipeline.metrics = self.metrics
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -51,8 +79,45 @@ class Runtime:
         )
         return cls(settings, pipeline, shared)
 
+    @contextmanager
+    def operation(
+        self, text: str, interrupt: Callable[[], None] | None = None
+    ) -> Iterator[Operation]:
+        """Mark work as in flight for the length of the block."""
+        op = Operation(text, time.monotonic(), interrupt)
+        with self._lock:
+            key = next(self._ids)
+            self._operations[key] = op
+        try:
+            yield op
+        finally:
+            with self._lock:
+                self._operations.pop(key, None)
+
+    def in_flight(self) -> list[Operation]:
+        with self._lock:
+            return list(self._operations.values())
+
+    def drain(self, grace: float) -> list[Operation]:
+        """Wait up to `grace` seconds for work in flight; tell the owners of what is left
+        that it was interrupted. Returns what was left."""
+        deadline = time.monotonic() + grace
+        while self.in_flight() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = self.in_flight()
+        for op in left:
+            log.warning(
+                "interrupted by shutdown: %s (after %.1f s)", op.text, time.monotonic() - op.started
+            )
+            if op.interrupt is not None:
+                try:
+                    op.interrupt()
+                except Exception:
+                    log.exception("could not report the interruption of %s", op.text)
+        return left
+
     def health(self) -> tuple[bool, dict[str, Any]]:
-        """Each engine and the store, reachable or not."""
+        """Each engine, the store and any extra checks, reachable or not."""
         detail: dict[str, Any] = {"engines": {}, "store": "ok"}
         engines = self.pipeline.engines
         for host in engines.names:
@@ -65,8 +130,12 @@ class Runtime:
         try:
             self.store.ping()
         except redis.RedisError as exc:
-            detail["store"] = f"unreachable: {exc}"
+            detail["store"] = f"unreachable: {type(exc).__name__}"
         healthy = detail["store"] == "ok" and all(v == "ok" for v in detail["engines"].values())
+        for name, check in self.health_checks.items():
+            ok, text = check()
+            detail[name] = text
+            healthy = healthy and ok
         return healthy, detail
 
     def close(self) -> None:

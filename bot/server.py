@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -25,10 +26,14 @@ class DockhandHTTPServer(ThreadingHTTPServer):
         address: tuple[str, int],
         app: App | None,
         health: Callable[[], tuple[bool, dict[str, Any]]],
+        metrics: Callable[[], bytes] | None = None,
+        ack_seconds: Callable[[float], None] | None = None,
     ) -> None:
         super().__init__(address, _Handler)
         self.app = app
         self.health = health
+        self.metrics = metrics
+        self.ack_seconds = ack_seconds
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -44,20 +49,27 @@ class _Handler(BaseHTTPRequestHandler):
         if length > MAX_BODY:
             self._send(413, b"payload too large", "text/plain")
             return
+        started = time.perf_counter()
         body = self.rfile.read(length).decode("utf-8", "replace")
+
         headers: dict[str, str | Sequence[str]] = {k.lower(): v for k, v in self.headers.items()}
         response = self.server.app.dispatch(
             BoltRequest(body=body, query=url.query, headers=headers)
         )
         content_type = response.headers.get("content-type", ["text/plain"])[0]
         self._send(response.status, response.body.encode(), content_type)
+        if self.server.ack_seconds is not None:
+            self.server.ack_seconds(time.perf_counter() - started)
 
     def do_GET(self) -> None:
-        if urlsplit(self.path).path != "/healthz":
+        path = urlsplit(self.path).path
+        if path == "/healthz":
+            healthy, detail = self.server.health()
+            self._send(200 if healthy else 503, json.dumps(detail).encode(), "application/json")
+        elif path == "/metrics" and self.server.metrics is not None:
+            self._send(200, self.server.metrics(), "text/plain; version=0.0.4; charset=utf-8")
+        else:
             self._send(404, b"not found", "text/plain")
-            return
-        healthy, detail = self.server.health()
-        self._send(200 if healthy else 503, json.dumps(detail).encode(), "application/json")
 
     def _send(self, status: int, body: bytes, content_type: str) -> None:
         self.send_response(status)

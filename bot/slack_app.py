@@ -17,6 +17,7 @@ from pydantic import SecretStr
 from slack_bolt import Ack, App, BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import RetryHandler
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -34,6 +35,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot import messages, store
 from bot.home import home_view
+from bot.metrics import Metrics
 from bot.pipeline import Prepared
 from bot.policy import Requester
 from bot.progress import MessageProgress, progress_text
@@ -46,18 +48,41 @@ from handlers.registry import DOCKER_HUB
 
 log = logging.getLogger("dockhand.slack")
 LOGIN_VIEW = "dockhand.login"
-RETRIES = [
-    ConnectionErrorRetryHandler(max_retry_count=2),
-    RateLimitErrorRetryHandler(max_retry_count=3),
-    ServerErrorRetryHandler(max_retry_count=2),
-]
+
+
+def retry_handlers(metrics: Metrics | None = None) -> list[RetryHandler]:
+    """slack_sdk's own retry handlers (429 with Retry-After, 5xx, connection errors), each
+    retry counted in dockhand_slack_retries."""
+
+    def counted(cls: type[RetryHandler], count: int) -> RetryHandler:
+        class Counted(cls):  # type: ignore[valid-type,misc]
+            def prepare_for_next_attempt(self, **kwargs: Any) -> None:
+                if metrics is not None:
+                    metrics.slack_retries.inc()
+                log.info("retrying a Slack call (%s)", cls.__name__)
+                super().prepare_for_next_attempt(**kwargs)
+
+        return Counted(max_retry_count=count)
+
+    return [
+        counted(ConnectionErrorRetryHandler, 2),
+        counted(RateLimitErrorRetryHandler, 3),
+        counted(ServerErrorRetryHandler, 2),
+    ]
+
+
+RETRIES = retry_handlers()
 
 
 def build_app(runtime: Runtime) -> App:
     settings = runtime.settings
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     secret = settings.slack_signing_secret
-    client = WebClient(token=token, base_url=str(settings.slack_api_url), retry_handlers=RETRIES)
+    client = WebClient(
+        token=token,
+        base_url=str(settings.slack_api_url),
+        retry_handlers=retry_handlers(runtime.metrics),
+    )
     app = App(
         client=client,
         signing_secret=secret.get_secret_value() if secret else None,
@@ -132,7 +157,9 @@ class SlackFrontEnd:
         origin = Origin(text=prepared.text, host=command.host, page=page)
         pipeline = self.runtime.pipeline
         if not command.changes_state:
-            self.respond(pipeline.finish(prepared, origin=origin), prepared.requester, response_url)
+            with self.runtime.operation(prepared.text):
+                reply = pipeline.finish(prepared, origin=origin)
+                self.respond(reply, prepared.requester, response_url)
             return
         asked = pipeline.ask(prepared)
         if asked is not None:
@@ -154,35 +181,45 @@ class SlackFrontEnd:
         """A change of state: posted in the channel; a long one as a message edited with
         progress (at most once a second) and finally with the result and its duration."""
         command = prepared.command
+        channel = prepared.requester.channel
         progress: MessageProgress | None = None
-        if command.long_running:
-            first = self.post(
-                prepared.requester.channel,
-                progress_text(ProgressReport(action=f"{by}: `/docker {prepared.text}`")),
-                thread_ts=thread_ts,
-            )
-            if first is not None:
-                progress = MessageProgress(self.client, prepared.requester.channel, first)
-        if run is None:
-            reply = self.runtime.pipeline.finish(
-                prepared, progress=progress, origin=origin, by=by, confirmed=True
-            )
-        else:
-            reply = run(progress)
-        if response_url:
-            self._webhook(response_url, {"delete_original": True})
-        if not reply.ok and reply.result is None:
-            # Refused before anything changed: tell the requester only.
-            self.respond(reply, prepared.requester, "")
+
+        def interrupted() -> None:
+            note = messages.interrupted(prepared.text)
             if progress is not None:
-                self._update(prepared.requester.channel, progress.ts, reply)
-            return
-        if progress is not None:
-            progress.wait_turn()
-            self._update(prepared.requester.channel, progress.ts, reply)
-        else:
-            self.post(prepared.requester.channel, reply.text, reply.blocks, thread_ts=thread_ts)
-        self._upload(reply, prepared.requester.channel, thread_ts)
+                self._update(channel, progress.ts, Reply(ok=False, text=note))
+            else:
+                self.respond(Reply(ok=False, text=note), prepared.requester, response_url)
+
+        with self.runtime.operation(prepared.text, interrupted):
+            if command.long_running:
+                first = self.post(
+                    channel,
+                    progress_text(ProgressReport(action=f"{by}: `/docker {prepared.text}`")),
+                    thread_ts=thread_ts,
+                )
+                if first is not None:
+                    progress = MessageProgress(self.client, channel, first)
+            if run is None:
+                reply = self.runtime.pipeline.finish(
+                    prepared, progress=progress, origin=origin, by=by, confirmed=True
+                )
+            else:
+                reply = run(progress)
+            if response_url:
+                self._webhook(response_url, {"delete_original": True})
+            if not reply.ok and reply.result is None:
+                # Refused before anything changed: tell the requester only.
+                self.respond(reply, prepared.requester, "")
+                if progress is not None:
+                    self._update(channel, progress.ts, reply)
+                return
+            if progress is not None:
+                progress.wait_turn()
+                self._update(channel, progress.ts, reply)
+            else:
+                self.post(channel, reply.text, reply.blocks, thread_ts=thread_ts)
+            self._upload(reply, channel, thread_ts)
 
     def deliver_pending(
         self, reply: Reply, requester: Requester, response_url: str, thread_ts: str | None
@@ -262,6 +299,7 @@ class SlackFrontEnd:
                 blocks=blocks,
             )
         except SlackApiError as exc:
+            self._slack_failed(exc)
             log.error("closing the preview failed: %s", exc.response.get("error"))
 
     # --- where replies go ------------------------------------------------------------
@@ -295,6 +333,7 @@ class SlackFrontEnd:
                     blocks=blocks,
                 )
             except SlackApiError as exc:
+                self._slack_failed(exc)
                 log.error(
                     "ephemeral reply to %s failed: %s", requester.user, exc.response.get("error")
                 )
@@ -312,6 +351,7 @@ class SlackFrontEnd:
             )
             return str(answer["ts"])
         except SlackApiError as exc:
+            self._slack_failed(exc)
             log.error("posting to %s failed: %s", channel, exc.response.get("error"))
             return None
 
@@ -321,6 +361,7 @@ class SlackFrontEnd:
                 channel=channel, ts=ts, text=reply.text[:3000], blocks=reply.blocks
             )
         except SlackApiError as exc:
+            self._slack_failed(exc)
             log.error("final edit in %s failed: %s", channel, exc.response.get("error"))
 
     def _upload(self, reply: Reply, channel: str, thread_ts: str | None) -> str | None:
@@ -336,8 +377,13 @@ class SlackFrontEnd:
             )
             return reply.upload.filename
         except SlackApiError as exc:
+            self._slack_failed(exc)
             log.error("upload of %s failed: %s", reply.upload.filename, exc.response.get("error"))
             return None
+
+    def _slack_failed(self, exc: SlackApiError) -> None:
+        method = str(getattr(exc.response, "api_url", "")).rsplit("/", 1)[-1] or "unknown"
+        self.runtime.metrics.slack_errors.labels(method=method).inc()
 
     def _webhook(self, url: str, payload: dict[str, Any]) -> None:
         try:
@@ -418,6 +464,7 @@ class SlackFrontEnd:
         try:
             self.client.views_open(trigger_id=body["trigger_id"], view=view)
         except SlackApiError as exc:
+            self._slack_failed(exc)
             log.error("could not open the login modal: %s", exc.response.get("error"))
 
     def on_login_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -455,6 +502,7 @@ class SlackFrontEnd:
         try:
             self.client.views_publish(user_id=user, view=home_view(self.runtime))
         except SlackApiError as exc:
+            self._slack_failed(exc)
             log.error("App Home for %s failed: %s", user, exc.response.get("error"))
 
 

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     # Fernet key for credentials entered in chat and kept in the store.
     secret_key: SecretStr | None = Field(None, validation_alias="DOCKHAND_SECRET_KEY")
     run_wait: float = Field(30.0, gt=0, le=600, validation_alias="DOCKHAND_RUN_WAIT")
+    shutdown_grace: float = Field(20.0, ge=0, le=600, validation_alias="DOCKHAND_SHUTDOWN_GRACE")
 
     policy_file: Path | None = Field(None, validation_alias="DOCKHAND_POLICY")
     workers: int = Field(8, ge=1, le=256, validation_alias="DOCKHAND_WORKERS")

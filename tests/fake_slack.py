@@ -57,6 +57,8 @@ class FakeSlack:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._ts = itertools.count(1)
+        # method -> answers to give before the real one: (status, headers)
+        self.failures: dict[str, list[tuple[int, dict[str, str]]]] = {}
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self.server.daemon_threads = True
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -102,6 +104,16 @@ class FakeSlack:
                     paths = [c.path for c in self.calls]
                     raise AssertionError(f"no matching Slack call within {timeout} s; saw {paths}")
                 self._changed.wait(left)
+
+    def fail_next(self, method: str, status: int, headers: dict[str, str] | None = None) -> None:
+        """Answer the next call of `method` with `status` (429 with Retry-After, a 500...)."""
+        with self._lock:
+            self.failures.setdefault(method, []).append((status, headers or {}))
+
+    def take_failure(self, path: str) -> tuple[int, dict[str, str]] | None:
+        with self._lock:
+            queued = self.failures.get(path.removeprefix("/api/"))
+            return queued.pop(0) if queued else None
 
     def answer(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if path.startswith("/response/"):
@@ -165,9 +177,17 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 body = {"raw": raw}
             path = urlsplit(self.path).path
             fake.record(Call(path, body, {k.lower(): v for k, v in self.headers.items()}))
-            status, answer = fake.answer(path, body)
+            failure = fake.take_failure(path)
+            extra: dict[str, str] = {}
+            if failure is not None:
+                status, extra = failure
+                answer = {"ok": False, "error": "ratelimited" if status == 429 else "fatal_error"}
+            else:
+                status, answer = fake.answer(path, body)
             data = json.dumps(answer).encode()
             self.send_response(status)
+            for name, value in extra.items():
+                self.send_header(name, value)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
