@@ -36,7 +36,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
     sub.add_parser("console", help="an interactive terminal for trying commands")
+    sub.add_parser("reference", help="print the command reference (Markdown)")
     args = parser.parse_args(argv)
+    if args.mode == "reference":
+        from bot.reference import render_reference
+
+        print(render_reference())
+        return 0
+
     try:
         settings = load_settings()
         logs.setup(settings.log_level, settings.log_json, _secrets(settings))
