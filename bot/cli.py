@@ -10,10 +10,15 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bot import logs, messages
 from bot.policy import Requester
 from config import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+    from jobs.schedules import ScheduleRecord
 
 log = logging.getLogger("dockhand")
 
@@ -85,6 +90,26 @@ def do_once(
     return reply.exit_status
 
 
+def wire_scheduler(runtime: Runtime) -> None:
+    """The embedded scheduler: jobs find this runtime; the lease goes back on the way out."""
+    from bot.render import Reply
+    from jobs import context
+
+    schedules = runtime.schedules
+    if schedules is None:
+        return
+    context.install(runtime)
+
+    def lost(record: ScheduleRecord) -> None:
+        text = messages.schedule_lost(record.id, record.describe())
+        runtime.notify(record.channel, Reply(ok=False, text=text, ephemeral=False))
+
+    schedules.on_lost = lost
+    runtime.on_start.append(schedules.start)
+    runtime.on_stop.append(schedules.shutdown)
+    runtime.health_checks["scheduler"] = lambda: (True, schedules.role)
+
+
 def serve_forever(settings: Settings, bind: str, port: int) -> int:
     from bot.runtime import Runtime
     from bot.server import DockhandHTTPServer
@@ -94,10 +119,11 @@ def serve_forever(settings: Settings, bind: str, port: int) -> int:
     socket_mode = settings.slack_app_token is not None
     if not socket_mode:
         settings.require("slack_signing_secret")
-    runtime = Runtime.from_settings(settings)
+    runtime = Runtime.from_settings(settings, serving=True)
     if runtime.pipeline.policy.is_open:
         log.warning(messages.open_policy_warning())
     app = build_app(runtime)
+    wire_scheduler(runtime)
     # In Socket Mode the port serves only /healthz and /metrics; events come over the socket.
     server = DockhandHTTPServer(
         (bind, port),

@@ -82,3 +82,10 @@ def interrupted(text: str) -> str:
         f":warning: `/docker {text}` was interrupted: Dockhand is restarting. "
         "Check the result with a listing, and run it again if needed."
     )
+
+
+def schedule_lost(schedule_id: str, what: str) -> str:
+    return (
+        f":warning: schedule {schedule_id} ({what}) was lost: the job store could not load "
+        "it, so it will not run. Remove it and schedule it again."
+    )

@@ -7,7 +7,9 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import redis
 
 from bot import messages
 from bot.audit import Audit, redact
@@ -32,7 +34,11 @@ from handlers.commands import (
     ContainerAction,
     Help,
     Logout,
+    Mute,
     RenameContainer,
+    ScheduleAction,
+    ScheduleList,
+    SchedulePrune,
     ShowAudit,
     UpdateContainers,
 )
@@ -44,6 +50,9 @@ from handlers.progress import Progress
 from handlers.registry import DOCKER_HUB
 from handlers.results import Result, TextResult
 from handlers.units import go_duration
+
+if TYPE_CHECKING:
+    from jobs.schedules import Schedules
 
 log = logging.getLogger("dockhand.pipeline")
 _STARTS = {"container:start", "container:restart", "container:unpause"}
@@ -80,6 +89,9 @@ class Pipeline:
         metrics: Metrics | None = None,
     ) -> None:
         self.metrics = metrics
+        #: set by the runtime: the scheduler's client side, and the shared store
+        self.schedules: Schedules | None = None
+        self.store: redis.Redis | None = None
         self.engines = engines
         self.policy = policy
         self.credentials = credentials
@@ -114,6 +126,19 @@ class Pipeline:
             return help_result(command)
         if isinstance(command, ShowAudit):
             return self._audit_result(command)
+        if isinstance(command, SchedulePrune | ScheduleList | ScheduleAction | Mute):
+            from bot.scheduling import schedule_command
+
+            if self.store is None:
+                raise UsageError("this command needs the store (REDIS_URL)")
+            return schedule_command(
+                command,
+                requester or Requester("cli", "cli", "cli"),
+                self.schedules,
+                self.policy,
+                self.store,
+                self.engines.names,
+            )
         lookup = self.credentials.get if self.credentials else Context().credentials
         context = Context(
             progress=progress,

@@ -28,8 +28,16 @@ def render_reference() -> str:
     ]
     for spec in SPECS:
         parser = spec.parser()
-        lines += [f"## {spec.path}", "", spec.summary + ".", "", "```",
-                  f"{PROG} {spec.path} {spec.usage}".rstrip(), "```", ""]
+        lines += [
+            f"## {spec.path}",
+            "",
+            spec.summary + ".",
+            "",
+            "```",
+            f"{PROG} {spec.path} {spec.usage}".rstrip(),
+            "```",
+            "",
+        ]
         if spec.aliases:
             lines += ["Aliases: " + ", ".join(f"`{a}`" for a in spec.aliases), ""]
         options = [a for a in parser._actions if a.option_strings and a.dest != "help"]

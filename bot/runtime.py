@@ -21,10 +21,12 @@ from bot.credentials import Credentials
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.policy import Policy
+from bot.render import Reply
 from config import Settings
 from config.policy import load_policy
 from handlers.engines import Engines, translate_engine_errors
 from handlers.errors import DockhandError
+from jobs.schedules import Schedules
 
 log = logging.getLogger("dockhand.runtime")
 
@@ -51,6 +53,9 @@ class Runtime:
     #: started with `serve` and stopped after its drain (the scheduler, the event watcher)
     on_start: list[Callable[[], None]] = field(default_factory=list)
     on_stop: list[Callable[[], None]] = field(default_factory=list)
+    schedules: Schedules | None = None
+    #: posts a reply to a channel (thread optional) and returns its ts; set by the Slack side
+    notifier: Callable[[str, Reply, str | None], str | None] | None = None
     _operations: dict[int, Operation] = field(default_factory=dict)
     _ids: Iterator[int] = field(default_factory=itertools.count)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -60,9 +65,11 @@ class Runtime:
             max_workers=self.settings.workers, thread_name_prefix="dockhand-docker"
         )
         self.pipeline.metrics = self.metrics
+        self.pipeline.store = self.store
+        self.pipeline.schedules = self.schedules
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Runtime:
+    def from_settings(cls, settings: Settings, *, serving: bool = False) -> Runtime:
         engines = Engines(
             settings.hosts, timeout=settings.docker_timeout, api_version=settings.docker_api_version
         )
@@ -77,7 +84,21 @@ class Runtime:
             audit=Audit(shared),
             confirmations=ConfirmStore(shared),
         )
-        return cls(settings, pipeline, shared)
+        schedules = Schedules(
+            shared,
+            timezone=settings.timezone,
+            misfire_grace=settings.misfire_grace,
+            lease_ttl=settings.lease_ttl,
+            participate=serving,
+        )
+        return cls(settings, pipeline, shared, schedules=schedules)
+
+    def notify(self, channel: str, reply: Reply, thread_ts: str | None = None) -> str | None:
+        """Post a job's result or an alert where the team reads it."""
+        if self.notifier is None:
+            log.info("to #%s: %s", channel, reply.text)
+            return None
+        return self.notifier(channel, reply, thread_ts)
 
     @contextmanager
     def operation(
@@ -139,6 +160,8 @@ class Runtime:
         return healthy, detail
 
     def close(self) -> None:
+        if self.schedules is not None:
+            self.schedules.shutdown()
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.pipeline.engines.close()
         self.store.close()

@@ -93,6 +93,7 @@ def build_app(runtime: Runtime) -> App:
         request_verification_enabled=secret is not None,
     )
     slack = SlackFrontEnd(runtime, client)
+    runtime.notifier = slack.notify
     app.command(settings.slash_command)(slack.on_command)
     app.action({"action_id": _prefix(RUN_ACTION)})(slack.on_run_action)
     app.action({"action_id": _prefix(PAGE_ACTION)})(slack.on_page_action)
@@ -218,8 +219,26 @@ class SlackFrontEnd:
                 progress.wait_turn()
                 self._update(channel, progress.ts, reply)
             else:
-                self.post(channel, reply.text, reply.blocks, thread_ts=thread_ts)
+                posted = self.post(channel, reply.text, reply.blocks, thread_ts=thread_ts)
+                self._remember_thread(reply, posted)
             self._upload(reply, channel, thread_ts)
+
+    def _remember_thread(self, reply: Reply, ts: str | None) -> None:
+        """A new schedule's message: its runs will report in that message's thread."""
+        from bot.scheduling import ScheduleCreated
+
+        schedules = self.runtime.schedules
+        if ts and schedules is not None and isinstance(reply.result, ScheduleCreated):
+            record = schedules.record(reply.result.schedule_id)
+            if record is not None:
+                record.thread_ts = ts
+                schedules.save(record)
+
+    def notify(self, channel: str, reply: Reply, thread_ts: str | None = None) -> str | None:
+        """For jobs and alerts: post in the channel (or a thread), upload long output."""
+        ts = self.post(channel, reply.text, reply.blocks, thread_ts=thread_ts)
+        self._upload(reply, channel, thread_ts or ts)
+        return ts
 
     def deliver_pending(
         self, reply: Reply, requester: Requester, response_url: str, thread_ts: str | None

@@ -362,6 +362,40 @@ def audit_fields(ns: argparse.Namespace) -> dict[str, object]:
     return found
 
 
+def schedule_common(p: DockerArgumentParser) -> None:
+    p.add_argument("--every", help="Run at this interval (e.g. 6h, 30m, 1m)")
+    p.add_argument("--host", dest="target_host", help="The configured engine to run against")
+    p.add_argument("--channel", help="Channel to post results in (default: this one)")
+
+
+def schedule_prune(p: DockerArgumentParser) -> None:
+    p.add_argument("kind", metavar="images|containers|volumes|networks|system")
+    p.flag("-a", "--all", help="Prune all unused images (images and system only)")
+    p.many("--filter", dest="filter", metavar="FILTER", help="until=24h, label=...")
+    p.add_argument("--cron", help='Crontab schedule, e.g. "0 3 * * *"')
+    schedule_common(p)
+
+
+def schedule_health(p: DockerArgumentParser) -> None:
+    p.flag("--autoheal", help="Restart unhealthy containers (within a budget, then escalate)")
+    p.many(
+        "--filter",
+        dest="filter",
+        metavar="FILTER",
+        help="Only containers matching, e.g. label=team=web",
+    )
+    schedule_common(p)
+
+
+def schedule_id(p: DockerArgumentParser) -> None:
+    p.add_argument("schedule_id", metavar="ID")
+
+
+def mute(p: DockerArgumentParser) -> None:
+    p.add_argument("container", metavar="CONTAINER")
+    p.add_argument("duration", nargs="?", metavar="DURATION", help="How long (default 1h)")
+
+
 def help_topic(p: DockerArgumentParser) -> None:
 
     p.add_argument("topic", nargs="*", metavar="COMMAND")
@@ -716,6 +750,71 @@ SPECS: tuple[Spec, ...] = (
     ),
     # system
     Spec("system df", "Show docker disk usage", "[OPTIONS]", df, fields, c.DiskUsage),
+    Spec(
+        "schedule prune",
+        "Prune on a schedule; results go to the channel",
+        "KIND [-a] [--filter F] (--cron EXPR | --every D) [--host H] [--channel C]",
+        schedule_prune,
+        lambda ns: {**fields(ns), "task": "prune"},
+        c.SchedulePrune,
+    ),
+    Spec(
+        "schedule health",
+        "Restart-policy aware health checks on a schedule",
+        "--every D [--autoheal] [--filter F] [--host H] [--channel C]",
+        schedule_health,
+        lambda ns: {**fields(ns), "task": "health"},
+        c.SchedulePrune,
+    ),
+    Spec(
+        "schedule ls",
+        "List schedules with their next runs",
+        "",
+        none,
+        fields,
+        c.ScheduleList,
+        aliases=("schedule list",),
+    ),
+    Spec(
+        "schedule rm",
+        "Remove a schedule",
+        "ID",
+        schedule_id,
+        with_verb("schedule:rm"),
+        c.ScheduleAction,
+    ),
+    Spec(
+        "schedule pause",
+        "Pause a schedule",
+        "ID",
+        schedule_id,
+        with_verb("schedule:pause"),
+        c.ScheduleAction,
+    ),
+    Spec(
+        "schedule resume",
+        "Resume a paused schedule",
+        "ID",
+        schedule_id,
+        with_verb("schedule:resume"),
+        c.ScheduleAction,
+    ),
+    Spec(
+        "schedule run",
+        "Run a schedule now",
+        "ID",
+        schedule_id,
+        with_verb("schedule:run"),
+        c.ScheduleAction,
+    ),
+    Spec(
+        "mute",
+        "Mute alerts about a container for a while",
+        "CONTAINER [DURATION]",
+        mute,
+        fields,
+        c.Mute,
+    ),
     Spec(
         "audit",
         "Show who ran what, allowed or denied (admins)",

@@ -48,6 +48,20 @@ class Settings(BaseSettings):
     run_wait: float = Field(30.0, gt=0, le=600, validation_alias="DOCKHAND_RUN_WAIT")
     shutdown_grace: float = Field(20.0, ge=0, le=600, validation_alias="DOCKHAND_SHUTDOWN_GRACE")
 
+    # Scheduling and health checks.
+    timezone: str = Field("UTC", validation_alias="DOCKHAND_TIMEZONE")
+    misfire_grace: int = Field(3600, ge=1, validation_alias="DOCKHAND_MISFIRE_GRACE")
+    lease_ttl: float = Field(10.0, ge=1, le=300, validation_alias="DOCKHAND_LEASE_TTL")
+    quiet_empty_runs: str = Field(
+        "line", pattern="^(line|none)$", validation_alias="DOCKHAND_QUIET_EMPTY_RUNS"
+    )
+    autoheal_restarts: int = Field(3, ge=1, validation_alias="DOCKHAND_AUTOHEAL_RESTARTS")
+    autoheal_window: float = Field(600.0, gt=0, validation_alias="DOCKHAND_AUTOHEAL_WINDOW")
+    autoheal_backoff: float = Field(30.0, ge=0, validation_alias="DOCKHAND_AUTOHEAL_BACKOFF")
+    restart_loop_seconds: float = Field(
+        30.0, gt=0, validation_alias="DOCKHAND_RESTART_LOOP_SECONDS"
+    )
+
     policy_file: Path | None = Field(None, validation_alias="DOCKHAND_POLICY")
     workers: int = Field(8, ge=1, le=256, validation_alias="DOCKHAND_WORKERS")
     log_level: str = Field("INFO", validation_alias="DOCKHAND_LOG_LEVEL")
@@ -79,6 +93,17 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "must be a Fernet key (32 url-safe base64-encoded bytes)"
                 ) from None
+        return value
+
+    @field_validator("timezone", mode="after")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. UTC, Europe/Berlin)") from None
         return value
 
     @field_validator("log_level", mode="after")

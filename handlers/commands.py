@@ -443,6 +443,53 @@ class ShowAudit(Command):
     limit: int = Field(50, ge=1, le=500, title="-n, --limit")
 
 
+PRUNE_KINDS = {
+    "images": "image",
+    "containers": "container",
+    "volumes": "volume",
+    "networks": "network",
+    "system": "system",
+}
+
+
+class SchedulePrune(Mutation):
+    verb: Literal["schedule:add"] = "schedule:add"
+    task: Literal["prune", "health"] = "prune"
+    kind: str | None = Field(None, title="KIND")
+    all: bool = False
+    filters: Filters = Field(default_factory=dict)
+    cron: str | None = Field(None, title="--cron")
+    every: str | None = Field(None, title="--every")
+    target_host: str | None = Field(None, title="--host")
+    channel: str | None = Field(None, title="--channel")
+    autoheal: bool = False
+
+    @model_validator(mode="after")
+    def _when(self) -> SchedulePrune:
+        if (self.cron is None) == (self.every is None):
+            raise ValueError("give exactly one of --cron or --every")
+        if self.task == "health" and self.cron is not None:
+            raise ValueError("health checks take --every")
+        if self.task == "prune" and self.kind not in PRUNE_KINDS:
+            raise ValueError(f"prune what? one of {', '.join(PRUNE_KINDS)}")
+        return self
+
+
+class ScheduleList(Command):
+    verb: Literal["schedule:ls"] = "schedule:ls"
+
+
+class ScheduleAction(Mutation):
+    verb: Literal["schedule:rm", "schedule:pause", "schedule:resume", "schedule:run"]
+    schedule_id: str
+
+
+class Mute(Mutation):
+    verb: Literal["alert:mute"] = "alert:mute"
+    container: str
+    duration: str = Field("1h", title="DURATION")
+
+
 class DiskUsage(Command):
     verb: Literal["system:df"] = "system:df"
     verbose: bool = False
@@ -478,6 +525,10 @@ AnyCommand = Annotated[
     | CreateVolume
     | ListVolumes
     | DiskUsage
-    | ShowAudit,
+    | ShowAudit
+    | SchedulePrune
+    | ScheduleList
+    | ScheduleAction
+    | Mute,
     Field(discriminator="verb"),
 ]

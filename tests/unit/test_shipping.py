@@ -48,8 +48,13 @@ def test_compose_file_is_valid(tmp_path: Path) -> None:
     shutil.copy(ROOT / "docker-compose.yml", tmp_path / "docker-compose.yml")
     shutil.copy(ROOT / ".env.example", tmp_path / ".env")
     for profile in ([], ["--profile", "proxy"]):
-        done = subprocess.run([compose, *profile, "config", "-q"], cwd=tmp_path,
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [compose, *profile, "config", "-q"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stderr
     spec = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     assert spec["services"]["bot"]["depends_on"]["redis"]["condition"] == "service_healthy"

@@ -1,0 +1,169 @@
+"""The schedule and mute commands: what the pipeline does with them (no Docker call)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import redis
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.policy import Policy, Requester
+from handlers.commands import PRUNE_KINDS, Mute, ScheduleAction, ScheduleList, SchedulePrune
+from handlers.errors import NotAllowed, UsageError
+from handlers.results import Result, Table, TableResult, TextResult
+from handlers.units import go_duration
+from jobs.schedules import ScheduleRecord, Schedules, parse_every
+from jobs.tasks import MUTE
+
+
+class ScheduleCreated(TextResult):
+    schedule_id: str
+
+
+def schedule_command(
+    command: Any,
+    requester: Requester,
+    schedules: Schedules | None,
+    policy: Policy,
+    store: redis.Redis,
+    hosts: list[str],
+) -> Result:
+    if isinstance(command, Mute):
+        return _mute(command, store)
+    if schedules is None:
+        raise UsageError("schedules need the scheduler's store: set REDIS_URL")
+    if isinstance(command, SchedulePrune):
+        return _add(command, requester, schedules, policy, hosts)
+    if isinstance(command, ScheduleList):
+        return _list(schedules)
+    assert isinstance(command, ScheduleAction)
+    record = schedules.record(command.schedule_id)
+    if record is None:
+        raise UsageError(
+            f"no schedule `{command.schedule_id}`; `/docker schedule ls` lists them",
+            token=command.schedule_id,
+        )
+    action = command.verb.split(":")[1]
+    if action == "rm":
+        schedules.remove(record.id)
+        return TextResult(title=f"removed schedule {record.id}: {record.describe()}", text="")
+    if record.lost:
+        raise UsageError(f"schedule {record.id} was lost; remove it and schedule it again")
+    {"pause": schedules.pause, "resume": schedules.resume, "run": schedules.run_now}[action](
+        record.id
+    )
+    words = {"pause": "paused", "resume": "resumed", "run": "running now"}
+    return TextResult(
+        title=f"schedule {record.id} {words[action]}: {record.describe()}",
+        text=_next(schedules, record.id),
+    )
+
+
+def _add(
+    command: SchedulePrune,
+    requester: Requester,
+    schedules: Schedules,
+    policy: Policy,
+    hosts: list[str],
+) -> Result:
+    host = command.target_host or command.host
+    if host not in hosts:
+        raise UsageError(f"unknown host `{host}`; configured: {', '.join(hosts)}", token=host)
+    record = ScheduleRecord(
+        task=command.task,
+        host=host,
+        user=requester.user,
+        channel=(command.channel or requester.channel).lstrip("#"),
+        autoheal=command.autoheal,
+        filters=command.filters,
+    )
+    if command.task == "prune":
+        kind = PRUNE_KINDS[str(command.kind)]
+        verb = f"{kind}:prune"
+        decision = policy.decide(verb, requester)
+        if not decision.allowed:
+            raise NotAllowed(
+                f"{requester.mention} may not schedule `{verb}` ({decision.rule})",
+                rule=decision.rule,
+            )
+        flags = " -a" if command.all and kind in {"image", "system"} else ""
+        flags += "".join(f" --filter {k}={v}" for k, vs in command.filters.items() for v in vs)
+        record.command = (
+            f"-H {host} {kind} prune -f{flags}" if host != "local" else f"{kind} prune -f{flags}"
+        )
+    elif command.autoheal and not policy.decide("container:restart", requester).allowed:
+        raise NotAllowed(
+            f"{requester.mention} may not schedule autoheal (container:restart)",
+            rule="container:restart",
+        )
+    try:
+        if command.cron is not None:
+            CronTrigger.from_crontab(command.cron)
+            record.cron = command.cron
+        else:
+            record.every_seconds = parse_every(str(command.every))
+    except ValueError as exc:
+        flag = "--cron" if command.cron is not None else "--every"
+        raise UsageError(
+            f'invalid argument for "{flag}" flag: {exc}', token=command.cron or command.every
+        ) from None
+    schedules.add(record)
+    return ScheduleCreated(
+        title=f"scheduled {record.describe()} (id {record.id})",
+        text=_next(schedules, record.id),
+        schedule_id=record.id,
+    )
+
+
+def _next(schedules: Schedules, schedule_id: str) -> str:
+    when = schedules.next_run(schedule_id)
+    return f"next run: {_when(when)}" if when else "paused"
+
+
+def _when(when: datetime | None) -> str:
+    return when.strftime("%Y-%m-%d %H:%M:%S %Z") if when else "-"
+
+
+def _list(schedules: Schedules) -> TableResult:
+    rows = []
+    for record in schedules.records():
+        job = schedules.job(record.id)
+        state = (
+            "LOST: could not be loaded"
+            if record.lost or job is None
+            else ("paused" if job.next_run_time is None else "active")
+        )
+        when = f"cron {record.cron}" if record.cron else f"every {record.every_seconds:g}s"
+        rows.append(
+            [
+                record.id,
+                record.command or record.task + (" +autoheal" if record.autoheal else ""),
+                when,
+                _when(job.next_run_time if job else None),
+                state,
+                f"#{record.channel}",
+                record.host,
+            ]
+        )
+    return TableResult(
+        title=f"{len(rows)} schedules ({schedules.role} here, times in {schedules.timezone})",
+        grid=Table(
+            columns=["ID", "WHAT", "WHEN", "NEXT RUN", "STATE", "CHANNEL", "HOST"], rows=rows
+        ),
+    )
+
+
+def _mute(command: Mute, store: redis.Redis) -> TextResult:
+    try:
+        seconds = go_duration(command.duration) / 1e9
+    except ValueError as exc:
+        raise UsageError(
+            f'invalid argument "{command.duration}" for "DURATION": {exc}', token=command.duration
+        ) from None
+    if seconds < 1:
+        raise UsageError("mute for at least 1s", token=command.duration)
+    store.set(MUTE.format(command.host, command.container), "1", ex=int(seconds))
+    return TextResult(
+        title=f"alerts about {command.container} muted for {command.duration}", text=""
+    )

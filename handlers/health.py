@@ -1,0 +1,226 @@
+"""Restart-policy aware health checks: one pass compares the engine's state with the last
+pass's and reports changes only.
+
+A pass costs one listing, plus one inspect for each container whose state changed since
+the last pass (that is where exit codes, OOM kills and restart counts live); a steady host
+of any size costs one request.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import docker
+import docker.errors
+from pydantic import BaseModel, Field
+
+from handlers.results import Result
+
+WATCH_LABEL = "dockhand.watch"
+_EXIT = re.compile(r"^Exited \((-?\d+)\)")
+_HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
+
+
+class Finding(BaseModel):
+    container: str
+    name: str
+    kind: str  # unhealthy, recovered, restart-loop, exhausted, oom, exit, healed, escalated
+    message: str
+
+
+class HealthPass(Result):
+    host: str
+    checked: int
+    requests: int
+    findings: list[Finding] = Field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        if not self.findings:
+            return f"health on {self.host}: {self.checked} containers, nothing new"
+        return f"health on {self.host}: {len(self.findings)} change(s) in {self.checked} containers"
+
+    def body(self) -> str:
+        return "\n".join(f.message for f in self.findings)
+
+
+class Budget(BaseModel):
+    """Autoheal limits: at most `restarts` in `window` seconds, `backoff` seconds apart."""
+
+    restarts: int = 3
+    window: float = 600.0
+    backoff: float = 30.0
+
+
+def _key(raw: dict[str, Any]) -> str:
+    status = str(raw.get("Status", ""))
+    health = _HEALTH.search(status)
+    exited = _EXIT.match(status)
+    health_word = health.group(1) if health else ""
+    exit_code = exited.group(1) if exited else ""
+    return f"{raw.get('State')}|{health_word}|{exit_code}"
+
+
+def health_pass(
+    client: docker.DockerClient,
+    previous: dict[str, dict[str, Any]],
+    *,
+    host: str = "local",
+    filters: dict[str, list[str]] | None = None,
+    autoheal: bool = False,
+    budget: Budget | None = None,
+    loop_seconds: float = 30.0,
+    now: float | None = None,
+) -> tuple[HealthPass, dict[str, dict[str, Any]]]:
+    """One pass. `previous` is what the last pass returned as its second value."""
+    started = time.monotonic()
+    now = time.time() if now is None else now
+    budget = budget or Budget()
+    api = client.api
+    requests = 1
+    listing = api.containers(all=True, filters=filters or None)
+    findings: list[Finding] = []
+    state: dict[str, dict[str, Any]] = {}
+    for raw in listing:
+        cid = raw["Id"]
+        name = (raw.get("Names") or ["/" + cid[:12]])[0].lstrip("/")
+        prev = previous.get(cid, {})
+        kept = ("reported", "heals", "restart_count", "restarting_since", "escalated")
+        memo: dict[str, Any] = {k: prev[k] for k in kept if k in prev}
+        key = _key(raw)
+        memo["key"] = key
+        details: dict[str, Any] | None = None
+        if key != prev.get("key") and raw.get("State") in {"exited", "restarting", "dead"}:
+            try:
+                details = api.inspect_container(cid)
+                requests += 1
+            except docker.errors.NotFound:
+                continue
+        condition, message = _classify(raw, details, prev, memo, now, loop_seconds, name)
+        if condition != prev.get("reported", "ok"):
+            if message:
+                findings.append(
+                    Finding(container=cid, name=name, kind=condition.split(":")[0], message=message)
+                )
+            elif prev.get("reported") == "unhealthy" and condition == "ok":
+                findings.append(
+                    Finding(
+                        container=cid,
+                        name=name,
+                        kind="recovered",
+                        message=f":white_check_mark: {name} is healthy again",
+                    )
+                )
+        memo["reported"] = condition
+        if condition == "ok":
+            memo.pop("escalated", None)
+        if autoheal and condition == "unhealthy":
+            requests += _heal(api, cid, name, memo, budget, now, findings)
+        state[cid] = memo
+    result = HealthPass(
+        host=host,
+        checked=len(listing),
+        requests=requests,
+        findings=findings,
+        seconds=round(time.monotonic() - started, 4),
+    )
+    return result, state
+
+
+def _classify(
+    raw: dict[str, Any],
+    details: dict[str, Any] | None,
+    prev: dict[str, Any],
+    memo: dict[str, Any],
+    now: float,
+    loop_seconds: float,
+    name: str,
+) -> tuple[str, str]:
+    """(condition key, message if it is news). Keys carry the finish time, so one exit is
+    one report however many passes see it."""
+    status = str(raw.get("Status", ""))
+    state = raw.get("State")
+    if state == "restarting":
+        since = memo.setdefault("restarting_since", prev.get("restarting_since", now))
+        count = (details or {}).get("RestartCount", prev.get("restart_count", 0))
+        memo["restart_count"] = count
+        if now - since >= loop_seconds:
+            return "restart-loop", (
+                f":repeat: {name} is in a restart loop: restarting for "
+                f"{int(now - since)} s, {count} restarts"
+            )
+        return prev.get("reported", "ok"), ""
+    memo.pop("restarting_since", None)
+    if state in {"exited", "dead"}:
+        if details is None:
+            return prev.get("reported", "ok"), ""  # unchanged since the last pass
+        st = details.get("State") or {}
+        finished = st.get("FinishedAt", "")
+        code = int(st.get("ExitCode", 0))
+        policy = (details.get("HostConfig") or {}).get("RestartPolicy") or {}
+        restarts = int(details.get("RestartCount", 0))
+        labels = (details.get("Config") or {}).get("Labels") or {}
+        if st.get("OOMKilled"):
+            return f"oom:{finished}", f":boom: {name} was OOMKilled (exit code {code})"
+        if (
+            policy.get("Name") == "on-failure"
+            and code != 0
+            and restarts >= int(policy.get("MaximumRetryCount") or 0) > 0
+        ):
+            return (
+                f"exhausted:{finished}",
+                f":x: {name} exhausted its on-failure:{policy.get('MaximumRetryCount')} "
+                f"retries and stayed exited (exit code {code})",
+            )
+        if code != 0 and (policy.get("Name") not in (None, "", "no") or WATCH_LABEL in labels):
+            return f"exit:{finished}", f":red_circle: {name} exited with code {code}"
+        return f"stopped:{finished}", ""
+    if "(unhealthy)" in status:
+        return "unhealthy", f":large_orange_circle: {name} is unhealthy"
+    return "ok", ""
+
+
+def _heal(
+    api: docker.APIClient,
+    cid: str,
+    name: str,
+    memo: dict[str, Any],
+    budget: Budget,
+    now: float,
+    findings: list[Finding],
+) -> int:
+    """Restart an unhealthy container within its budget; escalate once when it runs out."""
+    heals = [t for t in memo.get("heals", []) if now - t < budget.window]
+    memo["heals"] = heals
+    if len(heals) >= budget.restarts:
+        if memo.get("escalated") is None:
+            memo["escalated"] = now
+            findings.append(
+                Finding(
+                    container=cid,
+                    name=name,
+                    kind="escalated",
+                    message=(
+                        f":rotating_light: autoheal gave up on {name}: {len(heals)} restarts in "
+                        f"{int(budget.window)} s did not help; it needs a person"
+                    ),
+                )
+            )
+        return 0
+    if heals and now - heals[-1] < budget.backoff:
+        return 0
+    api.restart(cid, timeout=10)
+    heals.append(now)
+    memo["reported"] = "healing"  # the next unhealthy state is news again
+    findings.append(
+        Finding(
+            container=cid,
+            name=name,
+            kind="healed",
+            message=f":adhesive_bandage: restarted {name} "
+            f"({len(heals)}/{budget.restarts} in {int(budget.window)} s)",
+        )
+    )
+    return 1

@@ -1,0 +1,88 @@
+"""One leader among replicas: a Redis lease (SET NX PX), renewed well inside its TTL.
+Only the leader runs jobs; a standby takes over within the TTL when the leader dies."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+
+import redis
+
+log = logging.getLogger("dockhand.leader")
+KEY = "dockhand:scheduler:leader"
+
+# Renew and release only a lease we still hold (compare the token, then act).
+_RENEW = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then "
+    "return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"
+)
+_RELEASE = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then "
+    "return redis.call('del', KEYS[1]) else return 0 end"
+)
+
+
+class LeaderLease:
+    def __init__(
+        self,
+        store: redis.Redis,
+        *,
+        ttl: float = 10.0,
+        on_elected: Callable[[], None],
+        on_demoted: Callable[[], None],
+    ) -> None:
+        self.store = store
+        self.ttl = ttl
+        self.token = uuid.uuid4().hex
+        self.on_elected = on_elected
+        self.on_demoted = on_demoted
+        self.is_leader = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="dockhand-lease", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._step()
+            except redis.RedisError as exc:
+                log.warning("lease check failed: %s", exc)
+                if self.is_leader:
+                    # Without the store we cannot know whether we still lead: step down.
+                    self._demote()
+            self._stop.wait(self.ttl / 3)
+
+    def _step(self) -> None:
+        ms = int(self.ttl * 1000)
+        if self.is_leader:
+            if not self.store.eval(_RENEW, 1, KEY, self.token, ms):
+                log.warning("lost the scheduler lease")
+                self._demote()
+        elif self.store.set(KEY, self.token, nx=True, px=ms):
+            log.info("elected scheduler leader")
+            self.is_leader = True
+            self.on_elected()
+
+    def _demote(self) -> None:
+        self.is_leader = False
+        self.on_demoted()
+
+    def holder(self) -> str | None:
+        value = self.store.get(KEY)
+        return value.decode() if isinstance(value, bytes) else value
+
+    def stop(self) -> None:
+        """Stop renewing and hand the lease back at once, so a standby takes over now."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=self.ttl)
+        if self.is_leader:
+            try:
+                self.store.eval(_RELEASE, 1, KEY, self.token)
+            except redis.RedisError as exc:
+                log.warning("could not release the lease: %s", exc)
+            self.is_leader = False

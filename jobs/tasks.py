@@ -1,0 +1,115 @@
+"""Job functions: module-level, referenced as "jobs.tasks:name", with primitive arguments
+(a schedule id). They run the same pipeline as typed commands and post the same way."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+
+from bot.policy import Requester
+from bot.render import reply_for
+from handlers.health import Budget, health_pass
+from handlers.results import PruneResult
+from jobs.context import current
+
+log = logging.getLogger("dockhand.jobs")
+HEALTH_STATE = "dockhand:health:{}"
+MUTE = "dockhand:mute:{}:{}"
+
+
+def prune(schedule_id: str) -> None:
+    """A scheduled prune, with the authority of the person who scheduled it."""
+    runtime = current()
+    schedules = runtime.schedules
+    record = schedules.record(schedule_id) if schedules else None
+    if record is None:
+        log.error("prune job for unknown schedule %s", schedule_id)
+        return
+    runtime.metrics.job_runs.labels(job="prune").inc()
+    requester = Requester(record.user, record.channel, source="job")
+    pipeline = runtime.pipeline
+    try:
+        prepared = pipeline.prepare(record.command, requester)
+    except Exception as exc:
+        runtime.metrics.job_failures.labels(job="prune").inc()
+        runtime.notify(record.channel, pipeline.failure(exc, record.command), record.thread_ts)
+        return
+    reply = pipeline.finish(
+        prepared, confirmed=True, by=f"scheduled by <@{record.user}> ({record.id})"
+    )
+    if not reply.ok:
+        runtime.metrics.job_failures.labels(job="prune").inc()
+    result = reply.result
+    if isinstance(result, PruneResult) and not result.deleted and not result.space_reclaimed:
+        if runtime.settings.quiet_empty_runs == "none":
+            return
+        reply = reply_for(
+            result,
+            ephemeral=False,
+            context=f"scheduled by <@{record.user}> ({record.id}) · quiet run",
+        )
+
+        reply.blocks = reply.blocks[:1] + reply.blocks[-1:]
+    ts = runtime.notify(record.channel, reply, record.thread_ts)
+    if record.thread_ts is None and ts and schedules is not None:
+        record.thread_ts = ts  # later runs answer in this message's thread
+        schedules.save(record)
+
+
+def health(schedule_id: str) -> None:
+    """A restart-policy aware health pass; reports only what changed since the last one."""
+    runtime = current()
+    schedules = runtime.schedules
+    record = schedules.record(schedule_id) if schedules else None
+    if record is None:
+        log.error("health job for unknown schedule %s", schedule_id)
+        return
+    runtime.metrics.job_runs.labels(job="health").inc()
+    key = HEALTH_STATE.format(record.id)
+    raw = runtime.store.get(key)
+    previous = json.loads(raw) if raw else {}
+    try:
+        client = runtime.pipeline.engines.client(record.host)
+        settings = runtime.settings
+        result, state = health_pass(
+            client,
+            previous,
+            host=record.host,
+            filters=record.filters,
+            autoheal=record.autoheal,
+            budget=Budget(
+                restarts=settings.autoheal_restarts,
+                window=settings.autoheal_window,
+                backoff=settings.autoheal_backoff,
+            ),
+            loop_seconds=settings.restart_loop_seconds,
+        )
+    except Exception as exc:
+        runtime.metrics.job_failures.labels(job="health").inc()
+        log.warning("health pass on %s failed: %s", record.host, exc)
+        return
+    runtime.store.set(key, json.dumps(state))
+    result.findings = [
+        f for f in result.findings if not runtime.store.exists(MUTE.format(record.host, f.name))
+    ]
+    if result.findings:
+        for finding in result.findings:
+            runtime.metrics.alerts.labels(kind=finding.kind).inc()
+        runtime.notify(
+            record.channel,
+            reply_for(result, ephemeral=False, context=f"{record.id} · {record.host}"),
+            None,
+        )
+
+
+def tick(schedule_id: str) -> None:
+    """Counts its runs in Redis, per second and per process: the leader election's witness."""
+    runtime = current()
+    second = int(time.time())
+    pipe = runtime.store.pipeline()
+    pipe.incr(f"dockhand:ticks:{schedule_id}:{second}")
+    pipe.expire(f"dockhand:ticks:{schedule_id}:{second}", 3600)
+    pipe.hincrby(f"dockhand:ticks:{schedule_id}:by-pid", str(os.getpid()), 1)
+    pipe.execute()
