@@ -104,7 +104,15 @@ def wire_scheduler(runtime: Runtime) -> None:
         text = messages.schedule_lost(record.id, record.describe())
         runtime.notify(record.channel, Reply(ok=False, text=text, ephemeral=False))
 
+    if runtime.settings.alert_channel:
+        from bot.alerts import EventWatcher
+
+        for host in runtime.pipeline.engines.names:
+            watcher = EventWatcher(runtime, host, runtime.settings.alert_channel)
+            runtime.on_start.append(watcher.start)
+            runtime.on_stop.append(watcher.stop)
     schedules.on_lost = lost
+
     runtime.on_start.append(schedules.start)
     runtime.on_stop.append(schedules.shutdown)
     runtime.health_checks["scheduler"] = lambda: (True, schedules.role)

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     restart_loop_seconds: float = Field(
         30.0, gt=0, validation_alias="DOCKHAND_RESTART_LOOP_SECONDS"
     )
+    # Channel for alerts from the engines' event streams; unset: no event watching.
+    alert_channel: str | None = Field(None, validation_alias="DOCKHAND_ALERT_CHANNEL")
 
     policy_file: Path | None = Field(None, validation_alias="DOCKHAND_POLICY")
     workers: int = Field(8, ge=1, le=256, validation_alias="DOCKHAND_WORKERS")

@@ -1,0 +1,66 @@
+"""The engine's event stream, read for alerts: container die (non-zero), oom, unhealthy,
+restart. Docker work only; the watcher that posts them lives in bot/alerts.py."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import docker
+from pydantic import BaseModel
+
+WATCHED = ["die", "oom", "health_status", "restart"]
+
+
+class Alert(BaseModel):
+    container: str
+    name: str
+    action: str
+    time_nano: int
+    message: str
+
+    @property
+    def key(self) -> str:
+        """One event, however many times a reconnect replays it."""
+        return f"{self.container}:{self.action}:{self.time_nano}"
+
+
+def alert_of(event: dict[str, Any]) -> Alert | None:
+    """The alert an event deserves, or None (a clean exit, a healthy check)."""
+    actor = event.get("Actor") or {}
+    attributes = actor.get("Attributes") or {}
+    name = attributes.get("name", str(actor.get("ID", ""))[:12])
+    action = str(event.get("Action") or event.get("status") or "")
+    base = dict(
+        container=str(actor.get("ID", event.get("id", ""))),
+        name=name,
+        time_nano=int(event.get("timeNano") or int(event.get("time", 0)) * 10**9),
+    )
+    if action == "die":
+        code = int(attributes.get("exitCode", 0) or 0)
+        if code == 0:
+            return None
+        return Alert(action="die", message=f":red_circle: {name} died (exit code {code})", **base)
+    if action == "oom":
+        return Alert(action="oom", message=f":boom: {name} ran out of memory (OOM)", **base)
+    if action.startswith("health_status"):
+        if "unhealthy" not in action:
+            return None
+        return Alert(
+            action="unhealthy", message=f":large_orange_circle: {name} is unhealthy", **base
+        )
+    if action == "restart":
+        return Alert(action="restart", message=f":repeat: {name} restarted", **base)
+    return None
+
+
+def follow(client: docker.DockerClient, since_nano: int | None) -> Iterator[dict[str, Any]]:
+    """Container events from `since_nano` on (replaying what a reconnect missed)."""
+    since = since_nano / 1e9 if since_nano else None
+    stream = client.api.events(
+        since=since, decode=True, filters={"type": ["container"], "event": WATCHED}
+    )
+    try:
+        yield from stream
+    finally:
+        stream.close()
