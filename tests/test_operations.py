@@ -11,8 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 import requests
 
+from jobs.leader import KEY as LEASE
 from tests.fake_slack import FakeSlack
 from tests.helpers import Bot, signed_headers, slash_body, start_bot
 from tests.rig import TEST_IMAGE, Engine, RedisServer, Rig, free_port
@@ -141,6 +143,8 @@ def test_sigterm_during_a_long_pull(
             lambda c: c.method == "chat.update" and "interrupted" in c.body.get("text", ""), 5
         )
         assert "pull 127.0.0.1" in edit.body["text"]
+        # The scheduler lease went back on the way out: a standby can take over at once.
+        assert redis.Redis.from_url(redis_server.url).get(LEASE) is None
     finally:
         bot.stop()
         stall.close()
