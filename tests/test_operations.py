@@ -134,8 +134,10 @@ def test_sigterm_during_a_long_pull(
         command(bot, fake_slack, f"pull 127.0.0.1:{stall.port}/slow/image:1.0", "pull")
         fake_slack.wait_for(lambda c: c.method == "chat.postMessage")
         time.sleep(1.0)  # the pull is now waiting on the registry
+        assert redis.Redis.from_url(redis_server.url).get(LEASE) is not None  # it leads
         sent = time.monotonic()
         bot.process.send_signal(signal.SIGTERM)
+
         bot.process.wait(timeout=15)
         took = time.monotonic() - sent
         assert took < 2 + 5, took
