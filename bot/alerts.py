@@ -18,7 +18,7 @@ from bot.render import Reply
 from bot.runtime import Runtime
 from handlers.errors import DockhandError
 from handlers.events import Alert, alert_of, follow
-from jobs.tasks import MUTE
+from jobs.tasks import MUTE, remember_alerts
 
 log = logging.getLogger("dockhand.alerts")
 SINCE = "dockhand:events:{}:since"
@@ -101,6 +101,8 @@ class EventWatcher:
         for alert in batch:
             self.runtime.metrics.alerts.labels(kind=alert.action).inc()
         lines = [a.message for a in batch]
+        remember_alerts(self.runtime.store, lines)
+
         title = (
             lines[0] if len(batch) == 1 else f":rotating_light: {len(batch)} alerts on {self.host}"
         )

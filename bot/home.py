@@ -19,6 +19,7 @@ from handlers.commands import ShowInfo
 from handlers.errors import DockhandError
 from handlers.results import EngineInfo
 from handlers.units import human_size
+from jobs.tasks import RECENT_ALERTS
 
 
 def home_view(runtime: Runtime) -> View:
@@ -51,13 +52,39 @@ def home_view(runtime: Runtime) -> View:
                 ]
             )
         )
+    blocks.append(DividerBlock())
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=_schedules(runtime))))
+    recent = [
+        r.decode() if isinstance(r, bytes) else str(r)
+        for r in runtime.store.lrange(RECENT_ALERTS, 0, 4)
+    ]
+    blocks.append(
+        SectionBlock(
+            text=MarkdownTextObject(
+                text="*Last alerts*\n" + ("\n".join(recent) if recent else "none")
+            )
+        )
+    )
     blocks.append(
         ContextBlock(
             elements=[
                 MarkdownTextObject(
-                    text="Scheduled jobs and recent alerts appear here once the scheduler runs."
+                    text="`/docker help` lists the commands · `/docker schedule ls` the schedules"
                 )
             ]
         )
     )
     return View(type="home", blocks=blocks)
+
+
+def _schedules(runtime: Runtime) -> str:
+    schedules = runtime.schedules
+    if schedules is None:
+        return "*Scheduled jobs*\nnone"
+    lines = []
+    for record in schedules.records()[:10]:
+        when = schedules.next_run(record.id)
+        shown = when.strftime("%Y-%m-%d %H:%M %Z") if when else "paused"
+        lost = " :warning: lost" if record.lost else ""
+        lines.append(f"`{record.id}` {record.describe()} · next {shown}{lost}")
+    return "*Scheduled jobs*\n" + ("\n".join(lines) if lines else "none")

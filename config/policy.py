@@ -41,7 +41,8 @@ BUILTIN_ROLES: dict[str, list[str]] = {
         "network:*",
         "volume:*",
         "registry:*",
-        "schedule:ls",
+        "schedule:*",
+        "alert:mute",
     ],
     "admin": ["*"],
 }

@@ -117,18 +117,40 @@ def disk_usage(command: DiskUsage, client: docker.DockerClient) -> TableResult:
         ],
     ]
     title = f"disk usage on {command.host}"
-    grid = Table(columns=["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"], rows=rows)
     if command.verbose:
-        rows += [["", "", "", "", ""]] + [
+        # Like `docker system df -v`: what each image, container and volume holds.
+        rows += [["", "", "", "", ""]]
+        rows += [
             [
-                f"image {(i.get('RepoTags') or ['<none>'])[0]}",
+                f"image {(i.get('RepoTags') or ['<none>:<none>'])[0]}",
                 "",
-                str(i.get("Containers", 0)),
+                str(max(i.get("Containers", 0), 0)),
                 human_size(i.get("Size", 0)),
                 "",
             ]
             for i in images
         ]
+        rows += [
+            [
+                f"container {(c.get('Names') or ['/?'])[0].lstrip('/')}",
+                "",
+                c.get("State", ""),
+                human_size(c.get("SizeRw", 0)),
+                "",
+            ]
+            for c in containers
+        ]
+        rows += [
+            [
+                f"volume {v['Name'][:40]}",
+                "",
+                str(max((v.get("UsageData") or {}).get("RefCount", 0), 0)),
+                human_size(max((v.get("UsageData") or {}).get("Size", 0), 0)),
+                "",
+            ]
+            for v in volumes
+        ]
+    grid = Table(columns=["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"], rows=rows)
     return TableResult(title=title, grid=grid)
 
 

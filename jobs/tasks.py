@@ -17,6 +17,20 @@ from jobs.context import current
 log = logging.getLogger("dockhand.jobs")
 HEALTH_STATE = "dockhand:health:{}"
 MUTE = "dockhand:mute:{}:{}"
+RECENT_ALERTS = "dockhand:alerts:recent"
+
+
+def remember_alerts(store: object, lines: list[str]) -> None:
+    """The last alerts, for the App Home overview."""
+    import redis
+
+    assert isinstance(store, redis.Redis)
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    pipe = store.pipeline()
+    for line in lines:
+        pipe.lpush(RECENT_ALERTS, f"{stamp} {line}")
+    pipe.ltrim(RECENT_ALERTS, 0, 19)
+    pipe.execute()
 
 
 def prune(schedule_id: str) -> None:
@@ -97,6 +111,8 @@ def health(schedule_id: str) -> None:
     if result.findings:
         for finding in result.findings:
             runtime.metrics.alerts.labels(kind=finding.kind).inc()
+        remember_alerts(runtime.store, [f.message for f in result.findings])
+
         runtime.notify(
             record.channel,
             reply_for(result, ephemeral=False, context=f"{record.id} · {record.host}"),

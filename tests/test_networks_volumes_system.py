@@ -87,3 +87,11 @@ def test_system_prune_removes_stopped_containers_and_unused_networks(clean_engin
     assert any(d.startswith("container ") for d in result.deleted)
     assert clean_engine.cli("ps", "-a", "--format", "{{.Names}}").stdout.split() == ["alive"]
     assert clean_engine.cli("images", "-q", TEST_IMAGE).stdout.strip()  # in use: kept
+
+
+def test_system_df_verbose_lists_objects(clean_engine: Engine) -> None:
+    clean_engine.cli("create", "--name", "dfv", TEST_IMAGE)
+    result = do(clean_engine, "system df -v")
+    assert isinstance(result, TableResult)
+    labels = [row[0] for row in result.grid.rows]
+    assert f"image {TEST_IMAGE}" in labels and "container dfv" in labels

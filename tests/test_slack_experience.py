@@ -302,3 +302,26 @@ def test_button_runs_as_the_clicker_with_their_role(
         assert clean_engine.cli("ps", "-q").stdout.strip()
     finally:
         bot.stop()
+
+
+def test_app_home_shows_each_host(bot: Bot, fake_slack: FakeSlack, clean_engine: Engine) -> None:
+    clean_engine.cli("run", "-d", "--name", "homey", TEST_IMAGE, "sleep", "300")
+    event = {
+        "token": "legacy",
+        "team_id": "T1",
+        "api_app_id": "A1",
+        "type": "event_callback",
+        "event_id": "Ev1",
+        "event_time": int(time.time()),
+        "event": {"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home"},
+    }
+    body = json.dumps(event)
+    headers = {**signed_headers(body), "Content-Type": "application/json"}
+    assert bot.post(body, headers).status_code == 200
+    published = fake_slack.wait_for(method("views.publish"), 15)
+    view = published.body["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    shown = json.dumps(view)
+    running = clean_engine.client().info()["ContainersRunning"]
+    assert "*local* :large_green_circle:" in shown and f"{running} running" in shown
+    assert "Scheduled jobs" in shown and "Last alerts" in shown
