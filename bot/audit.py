@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +48,8 @@ class Entry:
 class Audit:
     def __init__(self, store: redis.Redis) -> None:
         self.store = store
+        #: called with each entry's fields after it is stored (the audit channel's mirror)
+        self.mirror: Callable[[dict[str, str]], None] | None = None
 
     def record(
         self,
@@ -78,6 +81,8 @@ class Audit:
         except redis.RedisError as exc:
             # The command has run (or been refused) already; losing its record is logged.
             log.error("audit write failed (%s): %s", exc, fields)
+        if self.mirror is not None:
+            self.mirror(fields)
 
     def query(
         self,

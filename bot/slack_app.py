@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -48,6 +50,7 @@ from handlers.registry import DOCKER_HUB
 
 log = logging.getLogger("dockhand.slack")
 LOGIN_VIEW = "dockhand.login"
+GROUPS_TTL = 300.0  # seconds user-group membership is cached
 
 
 def retry_handlers(metrics: Metrics | None = None) -> list[RetryHandler]:
@@ -94,6 +97,15 @@ def build_app(runtime: Runtime) -> App:
     )
     slack = SlackFrontEnd(runtime, client)
     runtime.notifier = slack.notify
+    document = runtime.pipeline.policy.document
+    if document is not None and document.audit_channel and runtime.pipeline.audit is not None:
+        channel = document.audit_channel
+
+        def mirror(fields: dict[str, str]) -> None:
+            runtime.executor.submit(slack.mirror_audit, channel, fields)
+
+        runtime.pipeline.audit.mirror = mirror
+
     app.command(settings.slash_command)(slack.on_command)
     app.action({"action_id": _prefix(RUN_ACTION)})(slack.on_run_action)
     app.action({"action_id": _prefix(PAGE_ACTION)})(slack.on_page_action)
@@ -114,6 +126,32 @@ class SlackFrontEnd:
     def __init__(self, runtime: Runtime, client: WebClient) -> None:
         self.runtime = runtime
         self.client = client
+        self._groups: dict[str, tuple[str, ...]] = {}
+        self._groups_at = float("-inf")
+        self._groups_lock = threading.Lock()
+
+    def requester(self, user: str, channel: str) -> Requester:
+        """Who clicked or typed, with the user groups policy may bind roles to."""
+        return Requester(user=user, channel=channel, groups=self._user_groups(user))
+
+    def _user_groups(self, user: str) -> tuple[str, ...]:
+        document = self.runtime.pipeline.policy.document
+        if document is None or not any(b.groups for b in document.bindings):
+            return ()  # no policy binds groups: spare the API call
+        with self._groups_lock:
+            if time.monotonic() - self._groups_at > GROUPS_TTL:
+                try:
+                    answer = self.client.usergroups_list(include_users=True)
+                    members: dict[str, list[str]] = {}
+                    for group in answer.get("usergroups") or []:
+                        for member in group.get("users") or []:
+                            members.setdefault(member, []).append(group["id"])
+                    self._groups = {u: tuple(g) for u, g in members.items()}
+                    self._groups_at = time.monotonic()
+                except SlackApiError as exc:
+                    self._slack_failed(exc)
+                    log.warning("user groups unavailable: %s", exc.response.get("error"))
+            return self._groups.get(user, ())
 
     # --- slash command --------------------------------------------------------------
 
@@ -122,7 +160,7 @@ class SlackFrontEnd:
         retry = request.headers.get("x-slack-retry-num", [""])[0]
         text = body.get("text", "")
 
-        requester = Requester(user=body.get("user_id", ""), channel=body.get("channel_id", ""))
+        requester = self.requester(body.get("user_id", ""), body.get("channel_id", ""))
         pipeline = self.runtime.pipeline
         try:
             prepared = pipeline.prepare(text, requester)
@@ -234,6 +272,14 @@ class SlackFrontEnd:
                 record.thread_ts = ts
                 schedules.save(record)
 
+    def mirror_audit(self, channel: str, fields: dict[str, str]) -> None:
+        """One line per audit entry, off the ack path."""
+        line = (
+            f"`{fields['decision']}` <@{fields['user']}> in <#{fields['channel']}> on "
+            f"{fields['host'] or '-'}: `{fields['text'][:200]}` → {fields['outcome'][:100]}"
+        )
+        self.post(channel, line)
+
     def notify(self, channel: str, reply: Reply, thread_ts: str | None = None) -> str | None:
         """For jobs and alerts: post in the channel (or a thread), upload long output."""
         ts = self.post(channel, reply.text, reply.blocks, thread_ts=thread_ts)
@@ -258,9 +304,7 @@ class SlackFrontEnd:
 
     def _confirmed(self, pending_id: str, body: dict[str, Any]) -> None:
         pipeline = self.runtime.pipeline
-        clicker = Requester(
-            user=body["user"]["id"], channel=(body.get("channel") or {}).get("id", "")
-        )
+        clicker = self.requester(body["user"]["id"], (body.get("channel") or {}).get("id", ""))
         refusal = pipeline.confirm_refusal(pending_id, clicker)
         if refusal is not None:
             reply, _ = pipeline.confirm(pending_id, clicker)  # audits the refusal
@@ -270,7 +314,7 @@ class SlackFrontEnd:
         if pending is None:
             return
         self._close_preview(body, f":white_check_mark: confirmed by {clicker.mention}")
-        owner = Requester(pending.user, pending.channel)
+        owner = self.requester(pending.user, pending.channel)
         try:
             prepared = pipeline.prepare(pending.text, owner)
         except Exception as exc:
@@ -288,9 +332,7 @@ class SlackFrontEnd:
 
     def on_cancel(self, ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        clicker = Requester(
-            user=body["user"]["id"], channel=(body.get("channel") or {}).get("id", "")
-        )
+        clicker = self.requester(body["user"]["id"], (body.get("channel") or {}).get("id", ""))
         reply = self.runtime.pipeline.cancel(body["actions"][0]["value"], clicker)
         if reply.ok:
             self._close_preview(body, reply.text)
@@ -427,9 +469,7 @@ class SlackFrontEnd:
         self._follow_up(body, str(wanted["t"]), page=int(wanted["p"]))
 
     def _follow_up(self, body: dict[str, Any], text: str, page: int) -> None:
-        requester = Requester(
-            user=body["user"]["id"], channel=(body.get("channel") or {}).get("id", "")
-        )
+        requester = self.requester(body["user"]["id"], (body.get("channel") or {}).get("id", ""))
         pipeline = self.runtime.pipeline
         response_url = body.get("response_url", "")
         try:
@@ -490,7 +530,7 @@ class SlackFrontEnd:
         ack()
         meta = json.loads(view.get("private_metadata") or "{}")
         values = view["state"]["values"]
-        requester = Requester(user=body["user"]["id"], channel=meta.get("c", ""))
+        requester = self.requester(body["user"]["id"], meta.get("c", ""))
         pipeline = self.runtime.pipeline
         try:
             prepared = pipeline.prepare(str(meta.get("t", "login")), requester)

@@ -60,6 +60,9 @@ class FakeSlack:
         self._ts = itertools.count(1)
         # method -> answers to give before the real one: (status, headers)
         self.failures: dict[str, list[tuple[int, dict[str, str]]]] = {}
+        #: what usergroups.list answers: [{"id": "S1", "users": ["U1"]}]
+        self.usergroups: list[dict[str, Any]] = []
+
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self.server.daemon_threads = True
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -153,6 +156,8 @@ class FakeSlack:
             }
         if method == "files.completeUploadExternal":
             return 200, {"ok": True, "files": body.get("files")}
+        if method == "usergroups.list":
+            return 200, {"ok": True, "usergroups": self.usergroups}
         if method in {"views.open", "views.publish", "views.update"}:
             return 200, {"ok": True, "view": {"id": f"V{next(self._ts):08d}"}}
 

@@ -325,3 +325,46 @@ def test_app_home_shows_each_host(bot: Bot, fake_slack: FakeSlack, clean_engine:
     running = clean_engine.client().info()["ContainersRunning"]
     assert "*local* :large_green_circle:" in shown and f"{running} running" in shown
     assert "Scheduled jobs" in shown and "Last alerts" in shown
+
+
+def test_group_roles_audit_channel_and_no_secret_in_logs(
+    clean_engine: Engine,
+    redis_server: RedisServer,
+    fake_slack: FakeSlack,
+    log_dir: Path,
+    tmp_path: Path,
+) -> None:
+    from tests.helpers import BOT_TOKEN, SIGNING_SECRET
+
+    fake_slack.usergroups = [{"id": "S_OPS", "users": ["U_G"]}]
+    policy = tmp_path / "policy.yml"
+    policy.write_text("bindings:\n  - {role: operator, groups: [S_OPS]}\naudit_channel: C_AUDIT\n")
+    bot = start_bot(
+        log_dir,
+        DOCKER_HOST=clean_engine.url,
+        REDIS_URL=redis_server.url,
+        SLACK_API_URL=fake_slack.api_url,
+        DOCKHAND_POLICY=str(policy),
+    )
+    try:
+        command(bot, fake_slack, f"run -d --name grouped {TEST_IMAGE} sleep 60", "g", user="U_G")
+        fake_slack.wait_for(
+            lambda c: c.method == "chat.postMessage" and "started grouped" in json.dumps(c.body)
+        )
+        denied = command(bot, fake_slack, "ps", "x", user="U_X").json()
+        assert "may not run `container:ls`" in denied["text"] and "no role" in denied["text"]
+        mirrored = [
+            fake_slack.wait_for(
+                lambda c, who=who: (
+                    c.body.get("channel") == "C_AUDIT" and who in c.body.get("text", "")
+                ),
+                10,
+            )
+            for who in ("<@U_G>", "<@U_X>")
+        ]
+        assert "`allowed`" in mirrored[0].body["text"] and "`denied`" in mirrored[1].body["text"]
+    finally:
+        bot.stop()
+    logged = bot.log.read_text()
+    assert "Sending a request" in logged  # DEBUG traces of every Slack call were written
+    assert BOT_TOKEN not in logged and SIGNING_SECRET not in logged
