@@ -62,6 +62,8 @@ class FakeSlack:
         self.failures: dict[str, list[tuple[int, dict[str, str]]]] = {}
         #: what usergroups.list answers: [{"id": "S1", "users": ["U1"]}]
         self.usergroups: list[dict[str, Any]] = []
+        #: what apps.connections.open answers (a FakeSocketMode's url)
+        self.socket_mode_url: str | None = None
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self.server.daemon_threads = True
@@ -156,6 +158,8 @@ class FakeSlack:
             }
         if method == "files.completeUploadExternal":
             return 200, {"ok": True, "files": body.get("files")}
+        if method == "apps.connections.open" and self.socket_mode_url:
+            return 200, {"ok": True, "url": self.socket_mode_url}
         if method == "usergroups.list":
             return 200, {"ok": True, "usergroups": self.usergroups}
         if method in {"views.open", "views.publish", "views.update"}:
