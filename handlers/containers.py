@@ -23,6 +23,7 @@ from handlers.commands import (
     UpdateContainers,
 )
 from handlers.engine_api import engine_request
+from handlers.engines import explain
 from handlers.errors import UsageError
 from handlers.progress import Progress
 from handlers.results import (
@@ -313,15 +314,8 @@ def container_action(command: ContainerAction, client: docker.DockerClient) -> B
                 api.unpause(name)
             result.done.append(name)
         except docker.errors.APIError as exc:
-            result.errors.append((name, _explain(exc)))
+            result.errors.append((name, explain(exc)))
     return result
-
-
-def _explain(exc: docker.errors.APIError) -> str:
-    explanation = exc.explanation
-    if isinstance(explanation, bytes):
-        explanation = explanation.decode("utf-8", "replace")
-    return str(explanation or exc)
 
 
 def rename_container(command: RenameContainer, client: docker.DockerClient) -> BatchResult:
@@ -354,7 +348,7 @@ def update_containers(command: UpdateContainers, client: docker.DockerClient) ->
             result.done.append(name)
             result.warnings.extend((answer or {}).get("Warnings") or [])
         except docker.errors.APIError as exc:
-            result.errors.append((name, _explain(exc)))
+            result.errors.append((name, explain(exc)))
     return result
 
 

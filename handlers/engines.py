@@ -71,9 +71,9 @@ def translate_engine_errors(host: str, url: str, timeout: float) -> Iterator[Non
     try:
         yield
     except docker.errors.NotFound as exc:
-        raise NoSuchObject(_explain(exc)) from exc
+        raise NoSuchObject(explain(exc)) from exc
     except docker.errors.APIError as exc:
-        raise EngineError(_explain(exc)) from exc
+        raise EngineError(explain(exc)) from exc
     except (requests.exceptions.Timeout, TimeoutError) as exc:
         raise EngineTimeout(host, timeout) from exc
     except requests.exceptions.ConnectionError as exc:
@@ -85,7 +85,8 @@ def translate_engine_errors(host: str, url: str, timeout: float) -> Iterator[Non
         raise EngineError(str(exc)) from exc
 
 
-def _explain(exc: docker.errors.APIError) -> str:
+def explain(exc: docker.errors.APIError) -> str:
+    """The engine's own words for a failed call (docker-py keeps them as bytes or str)."""
     explanation = exc.explanation
     if isinstance(explanation, bytes):
         explanation = explanation.decode("utf-8", "replace")

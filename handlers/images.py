@@ -20,6 +20,7 @@ from handlers.commands import (
 )
 from handlers.context import Context
 from handlers.engine_api import engine_request
+from handlers.engines import explain
 from handlers.errors import EngineError, UsageError
 from handlers.progress import LayerTracker, Progress
 from handlers.registry import DOCKER_HUB, catalog_search, registry_of, split_reference
@@ -153,10 +154,7 @@ def remove_images(command: RemoveImages, client: docker.DockerClient) -> BatchRe
         try:
             answer = client.api.remove_image(image, force=command.force, noprune=command.no_prune)
         except docker.errors.APIError as exc:
-            explanation = exc.explanation
-            if isinstance(explanation, bytes):
-                explanation = explanation.decode("utf-8", "replace")
-            result.errors.append((image, str(explanation or exc)))
+            result.errors.append((image, explain(exc)))
             continue
         for entry in answer or []:
             for key in ("Untagged", "Deleted"):

@@ -15,6 +15,7 @@ from handlers.commands import (
     ListVolumes,
     RemoveObjects,
 )
+from handlers.engines import explain
 from handlers.results import BatchResult, Table, TableResult
 
 
@@ -79,10 +80,7 @@ def remove_objects(command: RemoveObjects, client: docker.DockerClient) -> Batch
                 client.api.remove_volume(name, force=command.force)
             result.done.append(name)
         except docker.errors.APIError as exc:
-            explanation = exc.explanation
-            if isinstance(explanation, bytes):
-                explanation = explanation.decode("utf-8", "replace")
-            result.errors.append((name, str(explanation or exc)))
+            result.errors.append((name, explain(exc)))
     return result
 
 

@@ -7,12 +7,17 @@ import json
 import logging
 import os
 import time
+from typing import TYPE_CHECKING
 
 from bot.policy import Requester
 from bot.render import reply_for
 from handlers.health import Budget, health_pass
 from handlers.results import PruneResult
 from jobs.context import current
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+    from jobs.schedules import ScheduleRecord
 
 log = logging.getLogger("dockhand.jobs")
 HEALTH_STATE = "dockhand:health:{}"
@@ -33,15 +38,24 @@ def remember_alerts(store: object, lines: list[str]) -> None:
     pipe.execute()
 
 
+def _schedule(schedule_id: str, job: str) -> tuple[Runtime, ScheduleRecord] | None:
+    """The runtime and this run's schedule, the run counted; None for a schedule gone."""
+    runtime = current()
+    record = runtime.schedules.record(schedule_id) if runtime.schedules else None
+    if record is None:
+        log.error("%s job for unknown schedule %s", job, schedule_id)
+        return None
+    runtime.metrics.job_runs.labels(job=job).inc()
+    return runtime, record
+
+
 def prune(schedule_id: str) -> None:
     """A scheduled prune, with the authority of the person who scheduled it."""
-    runtime = current()
-    schedules = runtime.schedules
-    record = schedules.record(schedule_id) if schedules else None
-    if record is None:
-        log.error("prune job for unknown schedule %s", schedule_id)
+    found = _schedule(schedule_id, "prune")
+    if found is None:
         return
-    runtime.metrics.job_runs.labels(job="prune").inc()
+    runtime, record = found
+    schedules = runtime.schedules
     requester = Requester(record.user, record.channel, source="job")
     pipeline = runtime.pipeline
     try:
@@ -74,13 +88,10 @@ def prune(schedule_id: str) -> None:
 
 def health(schedule_id: str) -> None:
     """A restart-policy aware health pass; reports only what changed since the last one."""
-    runtime = current()
-    schedules = runtime.schedules
-    record = schedules.record(schedule_id) if schedules else None
-    if record is None:
-        log.error("health job for unknown schedule %s", schedule_id)
+    found = _schedule(schedule_id, "health")
+    if found is None:
         return
-    runtime.metrics.job_runs.labels(job="health").inc()
+    runtime, record = found
     key = HEALTH_STATE.format(record.id)
     raw = runtime.store.get(key)
     previous = json.loads(raw) if raw else {}
