@@ -5,7 +5,23 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import uuid
 from collections.abc import Iterable
+from contextvars import ContextVar
+
+#: the request being served: set per Slack request, shown in every log line and as the
+#: reference an apology gives the user, so one id finds the whole story in the log
+REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="-")
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+class WithRequest(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = REQUEST_ID.get()
+        return True
 
 
 class Redact(logging.Filter):
@@ -30,6 +46,7 @@ class JsonFormatter(logging.Formatter):
             "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
             "level": record.levelname,
             "logger": record.name,
+            "request": getattr(record, "request_id", "-"),
             "message": record.getMessage(),
         }
         if record.exc_info:
@@ -39,11 +56,12 @@ class JsonFormatter(logging.Formatter):
 
 def setup(level: str, as_json: bool, secrets: Iterable[str]) -> None:
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(WithRequest())
     handler.addFilter(Redact(secrets))
     handler.setFormatter(
         JsonFormatter()
         if as_json
-        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s")
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +15,7 @@ from bot.audit import Audit, redact
 from bot.confirm import ConfirmStore, Pending
 from bot.credentials import Credentials
 from bot.guards import check_existing
+from bot.logs import REQUEST_ID, new_request_id
 from bot.metrics import Metrics, outcome_of
 from bot.parser import overview, parse, usage_of
 from bot.policy import Decision, Policy, Requester
@@ -211,7 +211,9 @@ class Pipeline:
         if isinstance(exc, DockhandError):
             log.debug("command failed: %r: %s", redact(text), exc.message)
             return error_reply(exc)
-        reference = uuid.uuid4().hex[:10]
+        reference = REQUEST_ID.get()
+        if reference == "-":
+            reference = new_request_id()
         log.error("unexpected error ref=%s for %r", reference, redact(text), exc_info=exc)
         return apology_reply(reference)
 

@@ -8,6 +8,7 @@ pipeline as typed commands, authorized as the person who clicked.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import threading
@@ -37,6 +38,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot import messages, store
 from bot.home import home_view
+from bot.logs import REQUEST_ID, new_request_id
 from bot.metrics import Metrics
 from bot.pipeline import Prepared
 from bot.policy import Requester
@@ -130,6 +132,13 @@ class SlackFrontEnd:
         self._groups_at = float("-inf")
         self._groups_lock = threading.Lock()
 
+    def submit(self, job: Callable[..., None], *args: Any) -> None:
+        """Run `job` on Dockhand's executor under a request id of its own (in every log line
+        it writes, and the reference of any apology)."""
+        context = contextvars.copy_context()
+        context.run(REQUEST_ID.set, new_request_id())
+        self.runtime.executor.submit(context.run, job, *args)
+
     def requester(self, user: str, channel: str) -> Requester:
         """Who clicked or typed, with the user groups policy may bind roles to."""
         return Requester(user=user, channel=channel, groups=self._user_groups(user))
@@ -173,12 +182,10 @@ class SlackFrontEnd:
             return
         if isinstance(command, Login) and self._needs_password(command):
             ack(text=messages.login_prompt(command.server or DOCKER_HUB), response_type="ephemeral")
-            self.runtime.executor.submit(self.once, key, retry, self.open_login, prepared, body)
+            self.submit(self.once, key, retry, self.open_login, prepared, body)
             return
         ack(text=messages.running(text), response_type="ephemeral")
-        self.runtime.executor.submit(
-            self.once, key, retry, self.complete, prepared, body.get("response_url", "")
-        )
+        self.submit(self.once, key, retry, self.complete, prepared, body.get("response_url", ""))
 
     def once(self, key: str, retry: str, job: Callable[..., None], *args: Any) -> None:
         """Run `job` unless this request was seen already: Slack resends what it thinks
@@ -300,7 +307,7 @@ class SlackFrontEnd:
 
     def on_confirm(self, ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        self.runtime.executor.submit(self._confirmed, body["actions"][0]["value"], body)
+        self.submit(self._confirmed, body["actions"][0]["value"], body)
 
     def _confirmed(self, pending_id: str, body: dict[str, Any]) -> None:
         pipeline = self.runtime.pipeline
@@ -480,11 +487,11 @@ class SlackFrontEnd:
         message_ts = (body.get("container") or {}).get("message_ts")
         is_channel_message = not (body.get("container") or {}).get("is_ephemeral", False)
         if page:
-            self.runtime.executor.submit(self.complete, prepared, response_url, None, page)
+            self.submit(self.complete, prepared, response_url, None, page)
             return
         thread = message_ts if is_channel_message else None
         # A follow-up answers in a new message: never replace the list it came from.
-        self.runtime.executor.submit(self.complete, prepared, "", thread)
+        self.submit(self.complete, prepared, "", thread)
 
     # --- login, privately --------------------------------------------------------------
 
@@ -544,7 +551,7 @@ class SlackFrontEnd:
             username=values["username"]["value"]["value"],
             password=SecretStr(values["password"]["value"]["value"]),
         )
-        self.runtime.executor.submit(self._finish_login, prepared, auth)
+        self.submit(self._finish_login, prepared, auth)
 
     def _finish_login(self, prepared: Prepared, auth: RegistryAuth) -> None:
         reply = self.runtime.pipeline.finish(prepared, login=auth)
@@ -555,7 +562,7 @@ class SlackFrontEnd:
     def on_home_opened(self, event: dict[str, Any]) -> None:
         if event.get("tab") not in (None, "home"):
             return
-        self.runtime.executor.submit(self._publish_home, str(event.get("user", "")))
+        self.submit(self._publish_home, str(event.get("user", "")))
 
     def _publish_home(self, user: str) -> None:
         try:

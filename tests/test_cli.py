@@ -68,3 +68,16 @@ def test_serve_without_token_says_which_setting() -> None:
     done = dockhand("serve", "--port", "0")
     assert done.returncode == 1
     assert done.stderr.strip() == "dockhand: SLACK_BOT_TOKEN is not set"
+
+
+def test_do_previews_destructive_commands_until_yes(clean_engine: Engine) -> None:
+    clean_engine.cli("create", "--name", "leftover", TEST_IMAGE)
+    asked = dockhand("do", "container prune", DOCKER_HOST=clean_engine.url)
+    assert asked.returncode == 1
+    assert "would remove 1 container" in asked.stderr and "leftover" in asked.stderr
+    assert "--yes" in asked.stderr
+    assert clean_engine.cli("ps", "-aq").stdout.strip()  # nothing removed yet
+    done = dockhand("do", "container prune", "--yes", DOCKER_HOST=clean_engine.url)
+    assert done.returncode == 0, done.stderr
+    assert "container prune: 1 removed" in done.stdout
+    assert clean_engine.cli("ps", "-aq").stdout.strip() == ""

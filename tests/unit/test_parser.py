@@ -98,6 +98,74 @@ def test_any_text_parses_or_raises_usage_error(text: str) -> None:
         parse(text)
 
 
+RUN_WORDS = [
+    "run",
+    "create",
+    "-d",
+    "--rm",
+    "-p",
+    "8080:80",
+    "-p",
+    "80/udp",
+    "-m",
+    "64m",
+    "-m",
+    "1x",
+    "--cpus",
+    "0.5",
+    "--cpus",
+    "nan",
+    "--restart",
+    "on-failure:3",
+    "--restart",
+    "always:2",
+    "-e",
+    "A=1",
+    "-e",
+    "A",
+    "-v",
+    "/x:/y:ro",
+    "--mount",
+    "type=bind,src=/a",
+    "--health-interval",
+    "1m30s",
+    "--health-interval",
+    "-1s",
+    "--no-healthcheck",
+    "--health-cmd",
+    "true",
+    "--add-host",
+    "h:1.2.3.4",
+    "--add-host",
+    "h",
+    "--dns",
+    "x",
+    "--mac-address",
+    "zz",
+    "--expose",
+    "7000-6000",
+    "-it",
+    "--cidfile",
+    "f",
+    "busybox",
+    "sh",
+    "-c",
+    "echo",
+    "—rm",
+    "--privileged=maybe",
+    "--pids-limit",
+    "many",
+    "--",
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(RUN_WORDS), max_size=12))
+def test_run_flags_parse_or_raise_usage_error(words: list[str]) -> None:
+    with contextlib.suppress(UsageError):
+        parse(" ".join(words))
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(
