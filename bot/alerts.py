@@ -18,7 +18,7 @@ from bot.render import Reply
 from bot.runtime import Runtime
 from handlers.errors import DockhandError
 from handlers.events import Alert, alert_of, follow
-from jobs.tasks import MUTE, remember_alerts
+from jobs.tasks import is_muted, remember_alerts
 
 log = logging.getLogger("dockhand.alerts")
 SINCE = "dockhand:events:{}:since"
@@ -79,7 +79,7 @@ class EventWatcher:
             return
         if not store.set(SEEN.format(alert.key), 1, nx=True, ex=86400):
             return  # replayed after a reconnect: already said
-        if store.exists(MUTE.format(self.host, alert.name)):
+        if is_muted(store, self.host, alert.name, alert.labels):
             return
         with self._lock:
             if not self._pending:

@@ -392,7 +392,7 @@ def schedule_id(p: DockerArgumentParser) -> None:
 
 
 def mute(p: DockerArgumentParser) -> None:
-    p.add_argument("container", metavar="CONTAINER")
+    p.add_argument("container", metavar="CONTAINER|label=KEY[=VALUE]")
     p.add_argument("duration", nargs="?", metavar="DURATION", help="How long (default 1h)")
 
 
@@ -809,8 +809,8 @@ SPECS: tuple[Spec, ...] = (
     ),
     Spec(
         "mute",
-        "Mute alerts about a container for a while",
-        "CONTAINER [DURATION]",
+        "Mute alerts about a container, or by label, for a while",
+        "CONTAINER|label=KEY[=VALUE] [DURATION]",
         mute,
         fields,
         c.Mute,

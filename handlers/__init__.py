@@ -8,7 +8,7 @@ from typing import Any
 import docker
 
 from handlers import commands as c
-from handlers import containers, images, networks, objects, system
+from handlers import containers, images, networks, objects, system, volumes
 from handlers.context import Context
 from handlers.results import Result
 
@@ -45,10 +45,10 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.Logout: _plain(images.logout),
     c.CreateNetwork: _plain(networks.create_network),
     c.ListNetworks: _plain(networks.list_networks),
-    c.RemoveObjects: _plain(networks.remove_objects),
+    c.RemoveObjects: _plain(objects.remove_objects),
     c.ConnectNetwork: _plain(networks.connect_network),
-    c.CreateVolume: _plain(networks.create_volume),
-    c.ListVolumes: _plain(networks.list_volumes),
+    c.CreateVolume: _plain(volumes.create_volume),
+    c.ListVolumes: _plain(volumes.list_volumes),
     c.ShowVersion: _plain(system.show_version),
     c.ShowInfo: _plain(system.show_info),
     c.DiskUsage: _plain(system.disk_usage),

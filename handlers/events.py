@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import docker
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 WATCHED = ["die", "oom", "health_status", "restart"]
+_NOT_LABELS = {"name", "image", "exitCode", "signal", "execDuration"}
 
 
 class Alert(BaseModel):
@@ -18,6 +19,7 @@ class Alert(BaseModel):
     action: str
     time_nano: int
     message: str
+    labels: dict[str, str] = Field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -31,11 +33,15 @@ def alert_of(event: dict[str, Any]) -> Alert | None:
     attributes = actor.get("Attributes") or {}
     name = attributes.get("name", str(actor.get("ID", ""))[:12])
     action = str(event.get("Action") or event.get("status") or "")
-    base = dict(
+    # The engine puts a container's labels among the event's attributes.
+    labels = {k: str(v) for k, v in attributes.items() if k not in _NOT_LABELS}
+    base: dict[str, Any] = dict(
         container=str(actor.get("ID", event.get("id", ""))),
         name=name,
         time_nano=int(event.get("timeNano") or int(event.get("time", 0)) * 10**9),
+        labels=labels,
     )
+
     if action == "die":
         code = int(attributes.get("exitCode", 0) or 0)
         if code == 0:

@@ -28,6 +28,7 @@ class Finding(BaseModel):
     name: str
     kind: str  # unhealthy, recovered, restart-loop, exhausted, oom, exit, healed, escalated
     message: str
+    labels: dict[str, str] = Field(default_factory=dict)
 
 
 class HealthPass(Result):
@@ -89,6 +90,7 @@ def health_pass(
         prev = previous.get(cid, {})
         kept = ("reported", "heals", "restart_count", "restarting_since", "escalated")
         memo: dict[str, Any] = {k: prev[k] for k in kept if k in prev}
+        first_new = len(findings)
         key = _key(raw)
         memo["key"] = key
         details: dict[str, Any] | None = None
@@ -118,6 +120,8 @@ def health_pass(
             memo.pop("escalated", None)
         if autoheal and condition == "unhealthy":
             requests += _heal(api, cid, name, memo, budget, now, findings)
+        for finding in findings[first_new:]:
+            finding.labels = raw.get("Labels") or {}  # so label mutes can apply
         state[cid] = memo
     result = HealthPass(
         host=host,

@@ -1,4 +1,4 @@
-"""Network and volume verbs: a command model and a Docker client in, a result model out."""
+"""Network verbs: a command model and a Docker client in, a result model out."""
 
 from __future__ import annotations
 
@@ -10,12 +10,8 @@ import docker.errors
 from handlers.commands import (
     ConnectNetwork,
     CreateNetwork,
-    CreateVolume,
     ListNetworks,
-    ListVolumes,
-    RemoveObjects,
 )
-from handlers.engines import explain
 from handlers.results import BatchResult, Table, TableResult
 
 
@@ -70,20 +66,6 @@ def list_networks(command: ListNetworks, client: docker.DockerClient) -> TableRe
     )
 
 
-def remove_objects(command: RemoveObjects, client: docker.DockerClient) -> BatchResult:
-    result = BatchResult(verb=command.verb)
-    for name in command.names:
-        try:
-            if command.verb == "network:rm":
-                client.api.remove_network(name)
-            else:
-                client.api.remove_volume(name, force=command.force)
-            result.done.append(name)
-        except docker.errors.APIError as exc:
-            result.errors.append((name, explain(exc)))
-    return result
-
-
 def connect_network(command: ConnectNetwork, client: docker.DockerClient) -> BatchResult:
     if command.verb == "network:connect":
         client.api.connect_container_to_network(
@@ -97,26 +79,3 @@ def connect_network(command: ConnectNetwork, client: docker.DockerClient) -> Bat
             command.container, command.network, force=command.force
         )
     return BatchResult(verb=command.verb, done=[f"{command.container} ↔ {command.network}"])
-
-
-def create_volume(command: CreateVolume, client: docker.DockerClient) -> BatchResult:
-    answer = client.api.create_volume(
-        name=command.name,
-        driver=command.driver,
-        driver_opts=command.options or None,
-        labels=command.labels or None,
-    )
-    return BatchResult(verb=command.verb, done=[answer["Name"]])
-
-
-def list_volumes(command: ListVolumes, client: docker.DockerClient) -> TableResult:
-    found = client.api.volumes(filters=command.filters or None).get("Volumes") or []
-    rows = [[v.get("Driver", ""), v["Name"]] for v in sorted(found, key=lambda v: v["Name"])]
-    if command.quiet:
-        return TableResult(
-            title=f"{len(rows)} volumes",
-            grid=Table(columns=["VOLUME NAME"], rows=[[r[1]] for r in rows]),
-        )
-    return TableResult(
-        title=f"{len(rows)} volumes", grid=Table(columns=["DRIVER", "VOLUME NAME"], rows=rows)
-    )

@@ -1,4 +1,5 @@
-"""inspect of any object, with the CLI's `--format` templates."""
+"""Verbs over any kind of object: inspect (with the CLI's `--format` templates) and the
+removal of networks and volumes by name."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from typing import Any
 import docker
 import docker.errors
 
-from handlers.commands import Inspect
+from handlers.commands import Inspect, RemoveObjects
+from handlers.engines import explain
 from handlers.errors import NoSuchObject
-from handlers.results import InspectResult
+from handlers.results import BatchResult, InspectResult
 from handlers.template import render
 
 
@@ -37,3 +39,17 @@ def inspect_objects(command: Inspect, client: docker.DockerClient) -> InspectRes
             raise NoSuchObject(f"Error: No such {what}: {name}")
     formatted = [render(command.format, o) for o in objects] if command.format else None
     return InspectResult(objects=objects, formatted=formatted)
+
+
+def remove_objects(command: RemoveObjects, client: docker.DockerClient) -> BatchResult:
+    result = BatchResult(verb=command.verb)
+    for name in command.names:
+        try:
+            if command.verb == "network:rm":
+                client.api.remove_network(name)
+            else:
+                client.api.remove_volume(name, force=command.force)
+            result.done.append(name)
+        except docker.errors.APIError as exc:
+            result.errors.append((name, explain(exc)))
+    return result

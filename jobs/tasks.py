@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.policy import Requester
 from bot.render import reply_for
@@ -23,6 +23,14 @@ log = logging.getLogger("dockhand.jobs")
 HEALTH_STATE = "dockhand:health:{}"
 MUTE = "dockhand:mute:{}:{}"
 RECENT_ALERTS = "dockhand:alerts:recent"
+
+
+def is_muted(store: Any, host: str, name: str, labels: dict[str, str]) -> bool:
+    """Muted by name (`mute web 1h`) or by label (`mute label=team=web 1h`, `label=team`)."""
+    keys = [MUTE.format(host, name)]
+    for key, value in labels.items():
+        keys += [MUTE.format(host, f"label={key}={value}"), MUTE.format(host, f"label={key}")]
+    return bool(store.exists(*keys))
 
 
 def remember_alerts(store: object, lines: list[str]) -> None:
@@ -117,7 +125,7 @@ def health(schedule_id: str) -> None:
         return
     runtime.store.set(key, json.dumps(state))
     result.findings = [
-        f for f in result.findings if not runtime.store.exists(MUTE.format(record.host, f.name))
+        f for f in result.findings if not is_muted(runtime.store, record.host, f.name, f.labels)
     ]
     if result.findings:
         for finding in result.findings:

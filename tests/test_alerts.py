@@ -100,8 +100,16 @@ def test_muted_container_stays_quiet(watched: tuple[Engine, Bot], fake_slack: Fa
     body = slash_body("mute noisy 1h", fake_slack.response_url("mute"))
     assert bot.post(body, signed_headers(body)).status_code == 200
     fake_slack.wait_for(lambda c: "muted for 1h" in json.dumps(c.body), 10)
+    body = slash_body("mute label=team=quiet 1h", fake_slack.response_url("mute2"))
+    assert bot.post(body, signed_headers(body)).status_code == 200
+    fake_slack.wait_for(lambda c: "label=team=quiet muted" in json.dumps(c.body), 10)
+    engine.cli(
+        "run", "-d", "--name", "labelled", "-l", "team=quiet", TEST_IMAGE, "sh", "-c", "exit 7"
+    )
     engine.cli("run", "-d", "--name", "noisy", TEST_IMAGE, "sh", "-c", "exit 9")
+
     engine.cli("run", "-d", "--name", "loud", TEST_IMAGE, "sh", "-c", "sleep 0.3; exit 8")
     fake_slack.wait_for(lambda c: "loud died" in c.body.get("text", ""), 10)
     time.sleep(1.0)
-    assert "noisy" not in json.dumps([c.body["text"] for c in alerts(fake_slack)])
+    said = json.dumps([c.body["text"] for c in alerts(fake_slack)])
+    assert "noisy" not in said and "labelled" not in said and "loud died" in said
