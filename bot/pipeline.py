@@ -91,6 +91,7 @@ class Pipeline:
         self.metrics = metrics
         #: set by the runtime: the scheduler's client side, and the shared store
         self.schedules: Schedules | None = None
+        self.channel_zones: dict[str, str] = {}
         self.store: redis.Redis | None = None
         self.engines = engines
         self.policy = policy
@@ -138,6 +139,7 @@ class Pipeline:
                 self.policy,
                 self.store,
                 self.engines.names,
+                self.channel_zones,
             )
         lookup = self.credentials.get if self.credentials else Context().credentials
         context = Context(

@@ -67,6 +67,7 @@ class Runtime:
         self.pipeline.metrics = self.metrics
         self.pipeline.store = self.store
         self.pipeline.schedules = self.schedules
+        self.pipeline.channel_zones = dict(self.settings.channel_timezones)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, serving: bool = False) -> Runtime:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import redis
 from apscheduler.triggers.cron import CronTrigger
@@ -28,15 +29,25 @@ def schedule_command(
     policy: Policy,
     store: redis.Redis,
     hosts: list[str],
+    zones: dict[str, str] | None = None,
 ) -> Result:
+    """`zones`: a time zone per channel; times are shown in the requester's channel's."""
     if isinstance(command, Mute):
         return _mute(command, store)
     if schedules is None:
         raise UsageError("schedules need the scheduler's store: set REDIS_URL")
     if isinstance(command, SchedulePrune):
-        return _add(command, requester, schedules, policy, hosts)
+        return _add(
+            command,
+            requester,
+            schedules,
+            policy,
+            hosts,
+            _zone(zones, requester, schedules),
+        )
+    zone = _zone(zones, requester, schedules)
     if isinstance(command, ScheduleList):
-        return _list(schedules)
+        return _list(schedules, zone)
     assert isinstance(command, ScheduleAction)
     record = schedules.record(command.schedule_id)
     if record is None:
@@ -56,7 +67,7 @@ def schedule_command(
     words = {"pause": "paused", "resume": "resumed", "run": "running now"}
     return TextResult(
         title=f"schedule {record.id} {words[action]}: {record.describe()}",
-        text=_next(schedules, record.id),
+        text=_next(schedules, record.id, zone),
     )
 
 
@@ -66,8 +77,10 @@ def _add(
     schedules: Schedules,
     policy: Policy,
     hosts: list[str],
+    zone: ZoneInfo,
 ) -> Result:
     host = command.target_host or command.host
+
     if host not in hosts:
         raise UsageError(f"unknown host `{host}`; configured: {', '.join(hosts)}", token=host)
     record = ScheduleRecord(
@@ -111,21 +124,25 @@ def _add(
     schedules.add(record)
     return ScheduleCreated(
         title=f"scheduled {record.describe()} (id {record.id})",
-        text=_next(schedules, record.id),
+        text=_next(schedules, record.id, zone),
         schedule_id=record.id,
     )
 
 
-def _next(schedules: Schedules, schedule_id: str) -> str:
+def _zone(zones: dict[str, str] | None, requester: Requester, schedules: Schedules) -> ZoneInfo:
+    return ZoneInfo((zones or {}).get(requester.channel, str(schedules.timezone)))
+
+
+def _next(schedules: Schedules, schedule_id: str, zone: ZoneInfo) -> str:
     when = schedules.next_run(schedule_id)
-    return f"next run: {_when(when)}" if when else "paused"
+    return f"next run: {_when(when, zone)}" if when else "paused"
 
 
-def _when(when: datetime | None) -> str:
-    return when.strftime("%Y-%m-%d %H:%M:%S %Z") if when else "-"
+def _when(when: datetime | None, zone: ZoneInfo) -> str:
+    return when.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z") if when else "-"
 
 
-def _list(schedules: Schedules) -> TableResult:
+def _list(schedules: Schedules, zone: ZoneInfo) -> TableResult:
     rows = []
     for record in schedules.records():
         job = schedules.job(record.id)
@@ -140,14 +157,14 @@ def _list(schedules: Schedules) -> TableResult:
                 record.id,
                 record.command or record.task + (" +autoheal" if record.autoheal else ""),
                 when,
-                _when(job.next_run_time if job else None),
+                _when(job.next_run_time if job else None, zone),
                 state,
                 f"#{record.channel}",
                 record.host,
             ]
         )
     return TableResult(
-        title=f"{len(rows)} schedules ({schedules.role} here, times in {schedules.timezone})",
+        title=f"{len(rows)} schedules ({schedules.role} here, times in {zone})",
         grid=Table(
             columns=["ID", "WHAT", "WHEN", "NEXT RUN", "STATE", "CHANNEL", "HOST"], rows=rows
         ),

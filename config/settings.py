@@ -15,6 +15,16 @@ DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 LOCAL = "local"
 
 
+def _check_zone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (e.g. UTC, Europe/Berlin)") from None
+    return value
+
+
 class ConfigError(Exception):
     """A setting is missing or invalid; the message names it in one line."""
 
@@ -50,6 +60,10 @@ class Settings(BaseSettings):
 
     # Scheduling and health checks.
     timezone: str = Field("UTC", validation_alias="DOCKHAND_TIMEZONE")
+    # A time zone per channel for showing schedules, JSON: {"C0EUROPE": "Europe/Berlin"}
+    channel_timezones: dict[str, str] = Field(
+        default_factory=dict, validation_alias="DOCKHAND_CHANNEL_TIMEZONES"
+    )
     misfire_grace: int = Field(3600, ge=1, validation_alias="DOCKHAND_MISFIRE_GRACE")
     lease_ttl: float = Field(10.0, ge=1, le=300, validation_alias="DOCKHAND_LEASE_TTL")
     quiet_empty_runs: str = Field(
@@ -76,7 +90,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with unix://, tcp://, ssh://, http:// or https://")
         return value
 
-    @field_validator("extra_hosts", "registry_credentials", mode="before")
+    @field_validator("extra_hosts", "registry_credentials", "channel_timezones", mode="before")
     @classmethod
     def _json(cls, value: object) -> object:
         if isinstance(value, str):
@@ -100,12 +114,13 @@ class Settings(BaseSettings):
     @field_validator("timezone", mode="after")
     @classmethod
     def _zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        return _check_zone(value)
 
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (e.g. UTC, Europe/Berlin)") from None
+    @field_validator("channel_timezones", mode="after")
+    @classmethod
+    def _zones(cls, value: dict[str, str]) -> dict[str, str]:
+        for zone in value.values():
+            _check_zone(zone)
         return value
 
     @field_validator("log_level", mode="after")
