@@ -126,12 +126,32 @@ class Engine:
             stdout=log.open("ab"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env=self._offline_env(),
         )
         self.process = Process("dockerd", popen, log)
+
         wait_for(lambda: self.client().ping(), 60, f"dockerd at {self.url}")
         self.guard()
 
+    @staticmethod
+    def _offline_env() -> dict[str, str]:
+        """dockerd with a proxy that is a closed loopback port: anything it would fetch from
+        outside (Docker Hub search, a pull by a bare name) fails at once, on 127.0.0.1,
+        without a byte leaving the machine; the rig's own registry stays reachable."""
+        dead = "http://127.0.0.1:9"
+        env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
+        env.update(
+            HTTP_PROXY=dead,
+            HTTPS_PROXY=dead,
+            http_proxy=dead,
+            https_proxy=dead,
+            NO_PROXY="127.0.0.0/8,localhost",
+            no_proxy="127.0.0.0/8,localhost",
+        )
+        return env
+
     def client(self) -> docker.DockerClient:
+
         if self._client is None:
             self._client = docker.DockerClient(base_url=self.url, version="1.41", timeout=60)
         return self._client

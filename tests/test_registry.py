@@ -113,6 +113,9 @@ def test_hub_search_fails_clearly_without_internet(pipeline: Pipeline) -> None:
     reply = run(pipeline, "search nginx --filter stars=1000")
     assert not reply.ok
     assert "Docker Hub search failed" in reply.text
+    # The rig's engine reaches the outside only through a closed loopback port.
+    assert "127.0.0.1:9" in reply.text
+
     assert "Traceback" not in reply.text
 
 
