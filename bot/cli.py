@@ -127,7 +127,11 @@ def serve_forever(settings: Settings, bind: str, port: int) -> int:
     socket_mode = settings.slack_app_token is not None
     if not socket_mode:
         settings.require("slack_signing_secret")
+    # Acks wait for the GIL behind Docker work on the executor: hand it over more often
+    # (Python's default is 5 ms) so a burst of acks is not queued behind replies.
+    sys.setswitchinterval(0.001)
     runtime = Runtime.from_settings(settings, serving=True)
+
     if runtime.pipeline.policy.is_open:
         log.warning(messages.open_policy_warning())
     app = build_app(runtime)
