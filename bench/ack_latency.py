@@ -164,6 +164,8 @@ def main() -> int:
             pulls_done = final_edits(fake)
             for reference in references:
                 engine.cli("rmi", reference, check=False)
+            time.sleep(3.0)  # let the engine finish deleting layers before the next burst
+
     finally:
         if bot is not None:
             bot.stop()
