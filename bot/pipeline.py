@@ -92,6 +92,8 @@ class Pipeline:
         #: set by the runtime: the scheduler's client side, and the shared store
         self.schedules: Schedules | None = None
         self.channel_zones: dict[str, str] = {}
+        #: may registry calls fall back to the local user's docker config (not for `serve`)
+        self.host_credentials = True
         self.store: redis.Redis | None = None
         self.engines = engines
         self.policy = policy
@@ -146,6 +148,7 @@ class Pipeline:
             progress=progress,
             credentials=(lambda server: login) if login else lookup,
             attach_timeout=self.run_wait,
+            host_credentials=self.host_credentials,
         )
         url = self.engines.url(command.host)
         client = self.engines.client(command.host)

@@ -92,6 +92,8 @@ class Runtime:
             lease_ttl=settings.lease_ttl,
             participate=serving,
         )
+        # The bot serves many people: none of them gets the bot host's own registry logins.
+        pipeline.host_credentials = not serving
         return cls(settings, pipeline, shared, schedules=schedules)
 
     def notify(self, channel: str, reply: Reply, thread_ts: str | None = None) -> str | None:

@@ -36,3 +36,14 @@ class Context:
     credentials: Callable[[str], RegistryAuth | None] = field(default=_no_credentials)
     #: how long `run` without -d waits for the container to finish
     attach_timeout: float = 30.0
+    #: without stored credentials, may docker-py fall back to the docker config of the user
+    #: running Dockhand? Yes for a person at `do`/`console`; never for the shared bot.
+    host_credentials: bool = True
+
+    def auth_config(self, registry: str) -> dict[str, str] | None:
+        """What to send as X-Registry-Auth: stored credentials, or an explicit anonymous {}
+        so docker-py does not read ~/.docker/config.json, or None to let it."""
+        auth = self.credentials(registry)
+        if auth is not None:
+            return auth.auth_config()
+        return None if self.host_credentials else {}

@@ -77,7 +77,7 @@ def pull_reference(
         tag = "latest"  # the CLI's default
     if tag is not None and all_tags:
         raise UsageError("tag can't be used with --all-tags/-a", token=reference)
-    auth = context.credentials(registry_of(reference)) if context else None
+    auth_config = (context or Context()).auth_config(registry_of(reference))
     shown = repository + (
         f"@{tag}" if tag and tag.startswith("sha256:") else f":{tag}" if tag else ""
     )
@@ -89,7 +89,7 @@ def pull_reference(
         decode=True,
         all_tags=all_tags,
         platform=platform,
-        auth_config=auth.auth_config() if auth else None,
+        auth_config=auth_config,
     )
     for event in stream:
         tracker.feed(event)
@@ -117,14 +117,14 @@ def push_image(command: PushImage, client: docker.DockerClient, context: Context
     repository, tag = split_reference(command.name)
     if tag is None and not command.all_tags:
         tag = "latest"
-    auth = context.credentials(registry_of(command.name))
+    auth_config = context.auth_config(registry_of(command.name))
     tracker = LayerTracker(f"Pushing {command.name}", context.progress)
     stream = client.api.push(
         repository,
         tag=tag,
         stream=True,
         decode=True,
-        auth_config=auth.auth_config() if auth else None,
+        auth_config=auth_config,
     )
     digest, size = "", 0
     for event in stream:

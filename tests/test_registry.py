@@ -128,3 +128,32 @@ def test_password_flag_is_refused(pipeline: Pipeline) -> None:
     reply = pipeline.run("login -u ops -p secret 127.0.0.1:5000", ME)
     assert not reply.ok and reply.exit_status == 2
     assert "leaked password" in reply.text
+
+
+def test_the_bot_never_borrows_the_host_users_registry_login(
+    engine: Engine,
+    registry: Registry,
+    tmp_path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    import base64
+    import json as jsonlib
+
+    token = base64.b64encode(f"{REGISTRY_USER}:{REGISTRY_PASSWORD}".encode()).decode()
+    (tmp_path / "config.json").write_text(
+        jsonlib.dumps({"auths": {registry.address: {"auth": token}}})
+    )
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))  # the docker login of whoever runs us
+    target = f"{registry.address}/team/borrowed:1.0"
+    engine.cli("tag", TEST_IMAGE, target)
+    try:
+        for host_credentials, works in ((False, False), (True, True)):
+            made = Pipeline(Engines({"local": engine.url}, timeout=60), Policy(None))
+            made.host_credentials = host_credentials
+            reply = made.run(f"push {target}", ME, confirmed=True)
+            made.engines.close()
+            assert reply.ok is works, reply.text
+            if not works:
+                assert "no basic auth credentials" in reply.text
+    finally:
+        engine.cli("rmi", target)
