@@ -11,10 +11,6 @@ def apology(reference: str) -> str:
     return f"Sorry, something went wrong on our side. Reference `{reference}` is in the bot's log."
 
 
-def usage_failed(message: str) -> str:
-    return f"{message}"
-
-
 def denied(message: str) -> str:
     return f":no_entry: {message}"
 
@@ -29,10 +25,6 @@ def open_policy_warning() -> str:
 
 def help_footer() -> str:
     return "Run `/docker help COMMAND` for a command's options."
-
-
-def duplicate_request() -> str:
-    return "This request was already received; it is not run twice."
 
 
 def login_prompt(server: str) -> str:

@@ -272,7 +272,7 @@ class Pipeline:
             two_person=two_person,
             ttl=self.policy.confirm.expires_seconds,
         )
-        return preview_reply(shown, pending, prepared.requester)
+        return preview_reply(shown, pending)
 
     def confirm(
         self, pending_id: str, clicker: Requester, *, progress: Progress | None = None, by: str = ""

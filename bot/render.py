@@ -339,7 +339,7 @@ def error_reply(exc: DockhandError) -> Reply:
     elif isinstance(exc, EngineError):
         shown = messages.engine_failed(exc.message)
     else:
-        shown = messages.usage_failed(exc.message)
+        shown = exc.message
     text = exc.message
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=shown[:SECTION_LIMIT]))]
     if isinstance(exc, UsageError) and exc.usage:
@@ -361,7 +361,7 @@ def apology_reply(reference: str) -> Reply:
     return Reply(ok=False, text=text, blocks=[block.to_dict()], exit_status=1, reference=reference)
 
 
-def preview_reply(shown: Preview, pending: Pending, requester: object) -> Reply:
+def preview_reply(shown: Preview, pending: Pending) -> Reply:
     """What a destructive command would do, with Confirm / Cancel. Under the two-person rule
     it is posted in the channel, where a second person can see it."""
     title = f"`/docker {pending.text}` {shown.summary()}"

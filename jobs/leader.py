@@ -71,10 +71,6 @@ class LeaderLease:
         self.is_leader = False
         self.on_demoted()
 
-    def holder(self) -> str | None:
-        value = self.store.get(KEY)
-        return value.decode() if isinstance(value, bytes) else value
-
     def stop(self) -> None:
         """Stop renewing and hand the lease back at once, so a standby takes over now."""
         self._stop.set()

@@ -10,7 +10,6 @@ deletes a stored job it cannot load; comparing the two is how a lost schedule is
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import secrets
 import threading
@@ -256,7 +255,3 @@ def parse_every(text: str) -> float:
     if seconds < 1:
         raise ValueError("--every must be at least 1s")
     return seconds
-
-
-def as_json(record: ScheduleRecord) -> str:
-    return json.dumps(record.model_dump())
