@@ -243,10 +243,6 @@ def chat_view(
     return [block.to_dict() for block in blocks], upload, pages
 
 
-def blocks_for(result: Result, context: str = "") -> list[dict[str, Any]]:
-    return chat_view(result, Origin(), context)[0]
-
-
 def run_value(text: str, host: str) -> str:
     """A button's value: the command it runs, as typed, on the same host."""
     return text if host == "local" else f"-H {host} {text}"

@@ -20,13 +20,9 @@ def _plain(fn: Callable[[Any, docker.DockerClient], Result]) -> Handler:
     return lambda command, client, context: fn(command, client)
 
 
-def _run(command: c.RunContainer, client: docker.DockerClient, context: Context) -> Result:
-    return containers.run_container(command, client, context.progress, context.attach_timeout)
-
-
 HANDLERS: dict[type[c.Command], Handler] = {
     c.ListContainers: _plain(containers.list_containers),
-    c.RunContainer: _run,
+    c.RunContainer: containers.run_container,
     c.ContainerAction: _plain(containers.container_action),
     c.RenameContainer: _plain(containers.rename_container),
     c.UpdateContainers: _plain(containers.update_containers),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
 from typing import Any
 
 import docker
@@ -22,10 +21,10 @@ from handlers.commands import (
     RunContainer,
     UpdateContainers,
 )
+from handlers.context import Context
 from handlers.engine_api import engine_request
 from handlers.engines import explain
 from handlers.errors import UsageError
-from handlers.progress import Progress
 from handlers.results import (
     BatchResult,
     ContainerList,
@@ -38,7 +37,7 @@ from handlers.results import (
     Table,
     TableResult,
 )
-from handlers.units import go_duration
+from handlers.units import point_in_time
 
 MAX_OUTPUT = 4 << 20  # bytes of an attached run's output kept for the reply
 
@@ -214,10 +213,7 @@ def _device(spec: str) -> dict[str, str]:
 
 
 def run_container(
-    command: RunContainer,
-    client: docker.DockerClient,
-    progress: Progress | None = None,
-    attach_timeout: float = 30.0,
+    command: RunContainer, client: docker.DockerClient, context: Context
 ) -> ContainerRun:
     """create (pulling the image if it is missing, as the CLI does), then start and wait."""
     api = client.api
@@ -230,7 +226,8 @@ def run_container(
     except docker.errors.ImageNotFound:
         from handlers.images import pull_reference
 
-        pull_reference(client, command.image, platform=command.platform, progress=progress)
+        # The same pull as `image pull`: progress, and the registry's stored credentials.
+        pull_reference(client, command.image, context, platform=command.platform)
         pulled = True
         created = api.create_container_from_config(
             body, name=command.name, platform=command.platform
@@ -252,7 +249,7 @@ def run_container(
         api.start(container_id)
         result.started = True
         return result
-    return _run_attached(api, result, attach_timeout)
+    return _run_attached(api, result, context.attach_timeout)
 
 
 def _run_attached(api: docker.APIClient, result: ContainerRun, wait: float) -> ContainerRun:
@@ -355,23 +352,13 @@ def update_containers(command: UpdateContainers, client: docker.DockerClient) ->
 # --- logs, top, stats ------------------------------------------------------------------
 
 
-def _point_in_time(text: str, flag: str) -> int | float | datetime:
-    """--since/--until: a Go duration before now, a unix time, or an RFC 3339 time."""
+def _point_in_time(text: str, flag: str) -> float:
+    """--since/--until, with the flag named when the value is not a time."""
     try:
-        return time.time() - go_duration(text) / 1e9
-    except ValueError:
-        pass
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        return point_in_time(text)
+    except ValueError as exc:
         raise UsageError(
-            f'invalid argument "{text}" for "{flag}" flag: give a duration (42m), '
-            "a unix time or an RFC 3339 time",
-            token=text,
+            f'invalid argument "{text}" for "{flag}" flag: {exc}', token=text
         ) from None
 
 

@@ -22,7 +22,7 @@ from handlers.context import Context
 from handlers.engine_api import engine_request
 from handlers.engines import explain
 from handlers.errors import EngineError, UsageError
-from handlers.progress import LayerTracker, Progress
+from handlers.progress import LayerTracker
 from handlers.registry import DOCKER_HUB, catalog_search, registry_of, split_reference
 from handlers.results import (
     BatchResult,
@@ -66,22 +66,21 @@ def image_summary(raw: dict[str, Any]) -> ImageSummary:
 def pull_reference(
     client: docker.DockerClient,
     reference: str,
+    context: Context,
     *,
     all_tags: bool = False,
     platform: str | None = None,
-    progress: Progress | None = None,
-    context: Context | None = None,
 ) -> PullResult:
     repository, tag = split_reference(reference)
     if tag is None and not all_tags:
         tag = "latest"  # the CLI's default
     if tag is not None and all_tags:
         raise UsageError("tag can't be used with --all-tags/-a", token=reference)
-    auth_config = (context or Context()).auth_config(registry_of(reference))
+    auth_config = context.auth_config(registry_of(reference))
     shown = repository + (
         f"@{tag}" if tag and tag.startswith("sha256:") else f":{tag}" if tag else ""
     )
-    tracker = LayerTracker(f"Pulling {shown}", progress)
+    tracker = LayerTracker(f"Pulling {shown}", context.progress)
     stream = client.api.pull(
         repository,
         tag=tag,
@@ -104,12 +103,7 @@ def pull_reference(
 
 def pull_image(command: PullImage, client: docker.DockerClient, context: Context) -> PullResult:
     return pull_reference(
-        client,
-        command.name,
-        all_tags=command.all_tags,
-        platform=command.platform,
-        progress=context.progress,
-        context=context,
+        client, command.name, context, all_tags=command.all_tags, platform=command.platform
     )
 
 

@@ -7,7 +7,6 @@ endpoints. `until` and `label` filters apply as the engine applies them.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import docker
@@ -15,7 +14,7 @@ import docker.errors
 from pydantic import BaseModel, Field
 
 from handlers.commands import ContainerAction, Filters, Prune, RemoveObjects
-from handlers.units import go_duration, human_size
+from handlers.units import human_size, point_in_time
 
 PREDEFINED_NETWORKS = {"bridge", "host", "none", "ingress", "docker_gwbridge"}
 
@@ -109,11 +108,7 @@ def _until(filters: Filters) -> float | None:
     values = filters.get("until")
     if not values:
         return None
-    value = values[-1]
-    try:
-        return time.time() - go_duration(value) / 1e9
-    except ValueError:
-        return float(value)
+    return point_in_time(values[-1])
 
 
 def _labels_match(labels: dict[str, str] | None, filters: Filters) -> bool:
@@ -163,10 +158,8 @@ def _networks(api: docker.APIClient, filters: Filters) -> list[PreviewItem]:
 
 
 def _created(text: str) -> float:
-    from datetime import datetime
-
     try:
-        return datetime.fromisoformat(text[:26].rstrip("Z") + "+00:00").timestamp()
+        return point_in_time(text)
     except ValueError:
         return 0.0
 

@@ -7,7 +7,7 @@ import docker.errors
 
 from handlers.commands import DiskUsage, Prune, ShowInfo, ShowVersion
 from handlers.context import Context
-from handlers.progress import LayerTracker
+from handlers.progress import ProgressReport
 from handlers.results import EngineInfo, EngineVersion, PruneResult, Table, TableResult
 from handlers.units import human_size
 
@@ -159,13 +159,12 @@ def prune(command: Prune, client: docker.DockerClient, context: Context) -> Prun
     api = client.api
     kind = command.verb.split(":")[0]
     filters = dict(command.filters)
-    report = LayerTracker(f"Pruning {kind}s", context.progress)
     deleted: list[str] = []
     reclaimed = 0
 
     def note(step: str) -> None:
         if context.progress is not None:
-            context.progress(report.report(step))
+            context.progress(ProgressReport(action=f"Pruning {kind}s", message=step))
 
     if kind in {"container", "system"}:
         note("removing stopped containers")

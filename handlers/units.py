@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import re
+import time
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 _DECIMAL = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
@@ -104,3 +106,31 @@ def nano_cpus(text: str) -> int:
     if nanos != nanos.to_integral_value():
         raise ValueError("value is too precise")
     return int(nanos)
+
+
+def point_in_time(text: str) -> float:
+    """The CLI's `--since`/`--until`/`until=` values as unix seconds: a Go duration before
+    now (`42m`), a unix time (`1700000000.5`), or an RFC 3339 time (the engine's own
+    timestamps carry nanoseconds; Python reads microseconds)."""
+    try:
+        return time.time() - go_duration(text) / 1e9
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    stamp = text.strip()
+    if stamp.endswith("Z"):
+        stamp = stamp[:-1] + "+00:00"
+    date, dot, rest = stamp.partition(".")
+    if dot:  # cut the fraction to 6 digits, keep the zone
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        stamp = f"{date}.{rest[: min(digits, 6)]}{rest[digits:]}"
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not a duration (42m), a unix time or an RFC 3339 time"
+        ) from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()

@@ -99,6 +99,11 @@ def test_push_login_pull_logout(engine: Engine, registry: Registry, pipeline: Pi
     narrowed = run(pipeline, f"search {registry.address}/fre")
     assert [h.name for h in narrowed.result.hits] == [f"{registry.address}/team/fresh"]
 
+    # `run` pulls a missing image the way `image pull` does: with the stored login.
+    assert run(pipeline, f"rmi {target}").ok
+    ran = pipeline.finish(pipeline.prepare(f"run --rm {target} true", ME))
+    assert ran.ok and "(pulled)" in ran.text, ran.text
+
     missing = run(pipeline, f"pull {registry.address}/team/app:9.9")
     assert not missing.ok and "manifest unknown" in missing.text
 

@@ -4,7 +4,6 @@ from bot.render import (
     BLOCK_LIMIT,
     SECTION_LIMIT,
     Origin,
-    blocks_for,
     chat_view,
     error_reply,
     format_table,
@@ -39,7 +38,7 @@ def test_chat_table_drops_empty_and_wide_columns_and_marks_rows() -> None:
 
 def test_huge_listing_stays_within_slack_limits() -> None:
     result = ContainerList(containers=[_container(n) for n in range(5000)])
-    blocks = blocks_for(result, "local")
+    blocks, _, _ = chat_view(result, Origin(), "local")
     assert len(blocks) <= BLOCK_LIMIT
     assert all(len(b.get("text", {}).get("text", "")) <= SECTION_LIMIT for b in blocks)
     assert "rows 1–20 of 5000" in blocks[-1]["elements"][0]["text"]

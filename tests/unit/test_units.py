@@ -39,3 +39,17 @@ def test_human_duration_matches_go_units(seconds: float, text: str) -> None:
 )
 def test_human_size_decimal(size: int, precision: int, text: str) -> None:
     assert human_size(size, precision) == text
+
+
+def test_point_in_time_reads_the_clis_forms() -> None:
+    import time
+
+    from handlers.units import point_in_time
+
+    assert abs(time.time() - 600 - point_in_time("10m")) < 2
+    assert point_in_time("1700000000.5") == 1700000000.5
+    # the engine's own timestamps: nanoseconds and a Z
+    assert point_in_time("2023-11-14T22:13:20.123456789Z") == 1700000000.123456
+    assert point_in_time("2023-11-14T23:13:20+01:00") == 1700000000.0
+    with pytest.raises(ValueError, match="not a duration"):
+        point_in_time("yesterday")
