@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import publish
 from tests.fake_slack import FakeSlack
 from tests.helpers import signed_headers, slash_body, start_bot
 from tests.rig import REGISTRY_PASSWORD, REGISTRY_USER, Rig
@@ -202,8 +203,7 @@ def main() -> int:
             "",
         ]
     )
-    print(text)
-    (Path(__file__).resolve().parent.parent / "docs" / "bench-ack.md").write_text(text)
+    publish("bench-ack.md", text)
     return 0
 
 

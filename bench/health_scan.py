@@ -10,12 +10,12 @@ from __future__ import annotations
 import statistics
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import publish
 from handlers.health import health_pass
 from tests.fake_slack import FakeSlack
 from tests.helpers import start_bot
@@ -37,14 +37,7 @@ def main() -> int:
     try:
         engine = rig.engine()
         engine.import_busybox()
-        api = engine.client().api
-        with ThreadPoolExecutor(8) as pool:
-            list(
-                pool.map(
-                    lambda n: api.create_container(TEST_IMAGE, "true", name=f"c{n}"),
-                    range(CONTAINERS),
-                )
-            )
+        engine.create_containers(CONTAINERS)
         state: dict = {}
         _, state = health_pass(engine.client(), state)  # the first pass learns the host
         passes, requests = [], []
@@ -106,8 +99,7 @@ def main() -> int:
             "",
         ]
     )
-    print(text)
-    (Path(__file__).resolve().parent.parent / "docs" / "bench-health.md").write_text(text)
+    publish("bench-health.md", text)
     return 0
 
 

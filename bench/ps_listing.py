@@ -11,14 +11,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import publish
 from bot.parser import parse
 from handlers import run_handler
-from tests.rig import TEST_IMAGE, Rig
+from tests.rig import Rig
 
 CONTAINERS = 300
 ROUNDS = 15
@@ -39,14 +39,8 @@ def main() -> int:
     try:
         engine = rig.engine()
         engine.import_busybox()
+        engine.create_containers(CONTAINERS)
         api = engine.client().api
-        with ThreadPoolExecutor(8) as pool:
-            list(
-                pool.map(
-                    lambda n: api.create_container(TEST_IMAGE, "true", name=f"c{n}"),
-                    range(CONTAINERS),
-                )
-            )
         requests: list[str] = []
         api.hooks["response"].append(lambda r, *a, **k: requests.append(r.request.url))
         command = parse("ps -a")
@@ -90,9 +84,7 @@ def main() -> int:
             shown = str(high_level)
         lines.append(f"| {name} | {median:.1f} | {best:.1f} | {shown} |")
     text = "\n".join(lines) + "\n"
-    print(text)
-    out = Path(__file__).resolve().parent.parent / "docs" / "bench-ps.md"
-    out.write_text(text)
+    publish("bench-ps.md", text)
     return 0
 
 

@@ -16,6 +16,7 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -198,6 +199,18 @@ class Engine:
             buffer.getvalue(), repository=repository, tag=tag, changes=['CMD ["/bin/sh"]']
         )
         return str(answer)
+
+    def create_containers(self, count: int, prefix: str = "c") -> None:
+        """`count` stopped containers of the test image, named prefix0, prefix1...; a few at
+        a time, as a host with many containers is what listings and health passes face."""
+        api = self.client().api
+        with ThreadPoolExecutor(8) as pool:
+            list(
+                pool.map(
+                    lambda n: api.create_container(TEST_IMAGE, "true", name=f"{prefix}{n}"),
+                    range(count),
+                )
+            )
 
     def remove_all_containers(self) -> None:
         api = self.client().api

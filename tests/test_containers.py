@@ -128,8 +128,9 @@ def test_listing_costs_one_request_whatever_the_count(clean_engine: Engine) -> N
     try:
         counts = []
         for total in (3, 30):
-            for n in range(total - len(client.api.containers(all=True))):
-                client.api.create_container(TEST_IMAGE, "true", name=f"n{total}-{n}")
+            clean_engine.create_containers(
+                total - len(client.api.containers(all=True)), prefix=f"n{total}-"
+            )
             counted.clear()
             result = dockhand_ps(clean_engine, "ps -a")
             assert len(result.containers) == total

@@ -132,8 +132,6 @@ def test_oom_killed_is_reported(clean_engine: Engine) -> None:
 
 
 def test_steady_host_costs_one_request_a_pass(clean_engine: Engine) -> None:
-    api = clean_engine.client().api
-    for n in range(20):
-        api.create_container(TEST_IMAGE, "true", name=f"quiet{n}")
+    clean_engine.create_containers(20, prefix="quiet")
     _, requests = passes(clean_engine, 3, pause=0.1)
     assert requests[1:] == [1, 1]

@@ -144,9 +144,7 @@ def test_huge_logs_arrive_as_a_file_and_an_excerpt(
 def test_next_page_button_reruns_for_the_clicker(
     bot: Bot, fake_slack: FakeSlack, clean_engine: Engine
 ) -> None:
-    api = clean_engine.client().api
-    for n in range(25):
-        api.create_container(TEST_IMAGE, "true", name=f"c{n:02d}")
+    clean_engine.create_containers(25)
     command(bot, fake_slack, "ps -a", "page1")
     first = fake_slack.wait_for(lambda c: c.path == "/response/page1" and "blocks" in c.body)
     actions = next(b for b in first.body["blocks"] if b["type"] == "actions")
