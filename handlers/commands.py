@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from config.settings import LOCAL
 from handlers.units import nano_cpus, ram_in_bytes
@@ -64,6 +64,15 @@ def _env(value: str) -> str:
     if value.startswith("="):
         raise ValueError(f"invalid environment variable: {value}")
     return value
+
+
+def _env_last_wins(values: list[str]) -> list[str]:
+    # The CLI keeps one entry per name, the last given (`-e A=1 -e A=2` is A=2); the order
+    # of the rest is not defined there, so keep the order of first mention.
+    by_name: dict[str, str] = {}
+    for value in values:
+        by_name[value.partition("=")[0]] = value
+    return list(by_name.values())
 
 
 def _memory_swap(value: str) -> int:
@@ -133,7 +142,9 @@ class RunContainer(Mutation):
     detach: bool = False
     name: str | None = None
     auto_remove: bool = Field(False, title="--rm")
-    env: Annotated[list[str], _each(_env)] = Field(default_factory=list, title="-e, --env")
+    env: Annotated[list[str], _each(_env), AfterValidator(_env_last_wins)] = Field(
+        default_factory=list, title="-e, --env"
+    )
     labels: Annotated[dict[str, str], BeforeValidator(_labels)] = Field(
         default_factory=dict, title="-l, --label"
     )

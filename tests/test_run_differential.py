@@ -103,6 +103,7 @@ CASES: list[str] = [
     "--health-cmd 'wget -q localhost' --health-interval 1m30s",
     "--no-healthcheck",
     "-e A=1 -e 'B=two words'",
+    "-e A=1 -e B=2 -e A=3 -e C=",
     "--env=X=y=z",
     "-l tier=web --label team",
     "--entrypoint /bin/echo {image} hi",
@@ -152,6 +153,9 @@ def comparable(inspected: dict[str, Any]) -> dict[str, Any]:
     own |= {f"HostConfig.{k}": host.get(k) for k in HOST_FIELDS}
     if own["Config.Hostname"] == inspected["Id"][:12]:
         own["Config.Hostname"] = "<own id>"  # the engine's default differs per container
+    if own["Config.Env"]:
+        # docker 28 collects -e through a map: one entry per name, in no fixed order.
+        own["Config.Env"] = sorted(own["Config.Env"])
     return own
 
 

@@ -196,3 +196,8 @@ def test_run_flags_parse_or_raise_usage_error(words: list[str]) -> None:
 def test_command_like_text_parses_or_raises_usage_error(words: list[str]) -> None:
     with contextlib.suppress(UsageError):
         parse(" ".join(words))
+
+
+def test_env_keeps_one_entry_per_name_the_last_given() -> None:
+    command = parse("run -e A=1 -e B=2 -e A=3 -e C= busybox")
+    assert command.env == ["A=3", "B=2", "C="]  # type: ignore[attr-defined]
