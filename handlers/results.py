@@ -65,11 +65,43 @@ class PortMapping(BaseModel):
     public_port: int | None = None
     ip: str | None = None
 
-    def __str__(self) -> str:
-        if self.public_port is None:
-            return f"{self.private_port}/{self.type}"
-        ip = f"[{self.ip}]" if self.ip and ":" in self.ip else (self.ip or "0.0.0.0")
-        return f"{ip}:{self.public_port}->{self.private_port}/{self.type}"
+
+def _host(ip: str) -> str:
+    return f"[{ip}]" if ":" in ip else ip
+
+
+def displayable_ports(ports: list[PortMapping]) -> str:
+    """The PORTS column as `docker ps` writes it: sorted by container port, runs of
+    consecutive ports that map to themselves folded into ranges (`7000-7002/tcp`,
+    `127.0.0.1:8000-8001->8000-8001/tcp`), other host mappings one each, at the end.
+
+    A run is written when the next port of its kind breaks it; the runs still open are
+    written last, in the order their kinds first appeared. That order is the CLI's too."""
+    written: list[str] = []
+    open_runs: dict[tuple[str, str], tuple[int, int]] = {}
+    mappings: list[str] = []
+
+    def run_text(key: tuple[str, str], first: int, last: int) -> str:
+        ip, kind = key
+        span = str(first) if first == last else f"{first}-{last}"
+        return f"{_host(ip)}:{span}->{span}/{kind}" if ip else f"{span}/{kind}"
+
+    for port in sorted(
+        ports, key=lambda p: (p.private_port, p.ip or "", p.public_port or 0, p.type)
+    ):
+        if port.ip and port.public_port != port.private_port:
+            mappings.append(f"{_host(port.ip)}:{port.public_port}->{port.private_port}/{port.type}")
+            continue
+        key = (port.ip or "", port.type)
+        run = open_runs.get(key)
+        if run is not None and port.private_port == run[1] + 1:
+            open_runs[key] = (run[0], port.private_port)
+            continue
+        if run is not None:
+            written.append(run_text(key, *run))
+        open_runs[key] = (port.private_port, port.private_port)
+    written += [run_text(key, *run) for key, run in open_runs.items()]
+    return ", ".join(written + mappings)
 
 
 class ContainerSummary(BaseModel):
@@ -126,7 +158,7 @@ class ContainerList(Result):
                 _quote_command(c.command, 0 if self.no_trunc else 20),
                 f"{human_duration(now - c.created)} ago",
                 c.status,
-                ", ".join(str(p) for p in c.ports),
+                displayable_ports(c.ports),
                 ",".join(c.names) if self.no_trunc else c.name,
             ]
             for c in self.containers

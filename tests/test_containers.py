@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from bot.parser import parse
 from handlers import run_handler
 from handlers.results import ContainerList
-from tests.rig import TEST_IMAGE, Engine
+from tests.rig import TEST_IMAGE, Engine, free_port
 
 DURATION = re.compile(
     r"(Less than a second|About a minute|About an hour"
@@ -108,6 +109,33 @@ def test_ps_table_cells_match_the_cli(mixed_containers: Engine) -> None:
         theirs = expected[row[0]]
         assert row[2] == theirs["Command"]  # quoting and the 20-column ellipsis
         assert row[6] == theirs["Names"]
+
+
+@pytest.fixture
+def ports_network(clean_engine: Engine) -> Iterator[str]:
+    clean_engine.cli("network", "create", "dh-ports")
+    yield "dh-ports"
+    clean_engine.remove_all_containers()
+    clean_engine.cli("network", "rm", "dh-ports")
+
+
+def test_ps_ports_column_matches_the_cli(clean_engine: Engine, ports_network: str) -> None:
+    # Host ports only on 127.0.0.1: nothing is published beyond loopback.
+    a, b = free_port(), free_port()
+    cases = [
+        "--expose 7000-7002 --expose 53/udp --expose 443 --expose 80 --expose 5353/udp",
+        f"-p 127.0.0.1:{a}-{a + 2}:{a}-{a + 2}",
+        f"-p 127.0.0.1:{b}:80 -p 127.0.0.1:{b + 1}:81/udp --expose 82-83",
+    ]
+    for case in cases:
+        clean_engine.cli(
+            "run", "-d", "--network", ports_network, *case.split(), TEST_IMAGE, "sleep", "300"
+        )
+    expected = {e["ID"]: e["Ports"] for e in cli_ps(clean_engine)}
+    rows = dockhand_ps(clean_engine, "ps").table().rows
+    assert len(rows) == len(cases)
+    for row in rows:
+        assert row[5] == expected[row[0]]
 
 
 def test_ps_quiet_lists_ids_only(mixed_containers: Engine) -> None:

@@ -9,7 +9,14 @@ from bot.render import (
     format_table,
 )
 from handlers.errors import UsageError
-from handlers.results import ContainerList, ContainerLogsResult, ContainerSummary, Table
+from handlers.results import (
+    ContainerList,
+    ContainerLogsResult,
+    ContainerSummary,
+    PortMapping,
+    Table,
+    displayable_ports,
+)
 
 
 def _container(n: int, state: str = "running") -> ContainerSummary:
@@ -75,3 +82,33 @@ def test_usage_error_reply_is_ephemeral_with_usage() -> None:
     )
     assert not reply.ok and reply.ephemeral and reply.exit_status == 2
     assert "--x" in reply.text and "usage: /docker ps" in reply.text
+
+
+def _ports(api: list[tuple[str, int, int, str]]) -> list[PortMapping]:
+    return [PortMapping(ip=ip, private_port=c, public_port=h, type=t) for ip, c, h, t in api]
+
+
+# The Engine's Ports for `-p 18555-18556:18555-18556 -p 18600:80` (published on every
+# address, IPv4 and IPv6), and what docker 28's `docker ps` printed for them on the rig.
+ALL_ADDRESSES = [
+    ("0.0.0.0", 80, 18600, "tcp"),
+    ("::", 80, 18600, "tcp"),
+    ("0.0.0.0", 18555, 18555, "tcp"),
+    ("::", 18555, 18555, "tcp"),
+    ("0.0.0.0", 18556, 18556, "tcp"),
+    ("::", 18556, 18556, "tcp"),
+]
+
+
+def test_ports_on_every_address_print_as_the_cli_does() -> None:
+    assert displayable_ports(_ports(ALL_ADDRESSES)) == (
+        "0.0.0.0:18555-18556->18555-18556/tcp, [::]:18555-18556->18555-18556/tcp, "
+        "0.0.0.0:18600->80/tcp, [::]:18600->80/tcp"
+    )
+
+
+def test_ports_runs_are_written_when_broken_then_in_order_of_kind() -> None:
+    exposed = [PortMapping(private_port=p, type=t) for p, t in [(53, "udp"), (80, "tcp")]]
+    exposed += [PortMapping(private_port=p, type=t) for p, t in [(443, "tcp"), (5353, "udp")]]
+    assert displayable_ports(exposed) == "80/tcp, 53/udp, 5353/udp, 443/tcp"
+    assert displayable_ports([]) == ""
