@@ -40,14 +40,15 @@ def _evaluate(action: str, obj: Any, template: str) -> str:
     if not words:
         raise UsageError("template parsing error: empty action", token=template)
     if len(words) == 1:
-        return go_string(_lookup(words[0], obj, template))
+        found, value = _lookup(words[0], obj, template)
+        return go_string(value) if value is not None else _empty(words[0], found)
     func, args = words[0], words[1:]
     if func not in FUNCTIONS:
         raise UsageError(
             f'template: function "{func}" not defined (supported: {", ".join(FUNCTIONS)})',
             token=func,
         )
-    value = _lookup(args[0], obj, template)
+    value = _lookup(args[0], obj, template)[1]
     if func == "json":
         return json.dumps(value, separators=(",", ":"))
     if func == "upper":
@@ -69,7 +70,8 @@ def _evaluate(action: str, obj: Any, template: str) -> str:
     return "<no value>"
 
 
-def _lookup(path: str, obj: Any, template: str) -> Any:
+def _lookup(path: str, obj: Any, template: str) -> tuple[bool, Any]:
+    """Whether the path is in the object, and its value."""
     if not _PATH.match(path):
         raise UsageError(
             f"template: cannot evaluate {path!r} (use a field path like .Config.Cmd)", token=path
@@ -79,9 +81,49 @@ def _lookup(path: str, obj: Any, template: str) -> Any:
         if not isinstance(value, dict):
             raise UsageError(f"template: can't evaluate field {part} in {path}", token=path)
         if part not in value:
-            return None
+            return False, None
         value = value[part]
-    return value
+    return True, value
+
+
+# The Engine's JSON has null (or leaves out) what Go holds as a nil slice, map or pointer;
+# the CLI decodes into typed structs and prints those as `[]`, `map[]` and `<nil>`.
+_MAPS = frozenset(
+    [
+        "Volumes",
+        "Labels",
+        "DriverOpts",
+        "ExposedPorts",
+        "Options",
+        "Tmpfs",
+        "Sysctls",
+        "StorageOpt",
+        "PortBindings",
+        "Ports",
+        "Annotations",
+    ]
+)
+_POINTERS = frozenset(
+    [
+        "MemorySwappiness",
+        "PidsLimit",
+        "IPAMConfig",
+        "Health",
+        "Healthcheck",
+        "OomKillDisable",
+        "Init",
+        "StopTimeout",
+    ]
+)
+
+
+def _empty(path: str, found: bool) -> str:
+    name = path.rsplit(".", 1)[-1]
+    if name in _POINTERS:
+        return "<nil>"
+    if not found:
+        return "<no value>"  # a key a map does not have, as Go prints it
+    return "map[]" if name in _MAPS else "[]"
 
 
 def go_string(value: Any) -> str:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import shlex
 import time
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -163,6 +166,33 @@ def test_inspect_format_matches_cli(clean_engine: Engine, template: str) -> None
     assert isinstance(result, InspectResult)
     expected = clean_engine.cli("inspect", "-f", template, "insp").stdout.rstrip("\n")
     assert result.formatted == [expected]
+
+
+def _null_paths(obj: dict[str, Any], path: str = "") -> Iterator[str]:
+    for key, value in obj.items():
+        if value is None:
+            yield f"{path}.{key}"
+        elif isinstance(value, dict) and key != "Labels":
+            yield from _null_paths(value, f"{path}.{key}")
+
+
+@pytest.mark.parametrize("kind", ["container", "image"])
+def test_inspect_format_prints_empty_fields_as_the_cli(clean_engine: Engine, kind: str) -> None:
+    """Every field the Engine sends as null, and the pointers it leaves out, printed the way
+    the CLI's typed structs print them: [], map[] or <nil>."""
+    reference = TEST_IMAGE
+    if kind == "container":
+        reference = clean_engine.cli("create", TEST_IMAGE).stdout.strip()
+    inspected = json.loads(clean_engine.cli(kind, "inspect", reference).stdout)[0]
+    paths = list(_null_paths(inspected))
+    if kind == "container":
+        paths += [".State.Health", ".Config.Healthcheck"]
+    assert len(paths) >= 5, paths
+    template = " ".join(f"{p}={{{{{p}}}}}" for p in paths)
+    expected = clean_engine.cli(kind, "inspect", "--format", template, reference).stdout
+    result = do(clean_engine, shlex.join([kind, "inspect", "--format", template, reference]))
+    assert isinstance(result, InspectResult)
+    assert result.formatted == [expected.rstrip("\n")]
 
 
 def test_inspect_json_and_not_found(clean_engine: Engine) -> None:
