@@ -31,13 +31,17 @@ class DockerArgumentParser(argparse.ArgumentParser):
 
         self.add_argument("--help", action="store_true", help="Print usage")
 
-    def flag(self, *names: str, help: str, dest: str | None = None) -> None:
-        """A boolean flag that, like pflag's, also accepts --name=true|false."""
+    def flag(
+        self, *names: str, help: str, dest: str | None = None, unset: bool | None = False
+    ) -> None:
+        """A boolean flag that, like pflag's, also accepts --name=true|false. With
+        `unset=None` it is None unless given, for flags whose absence means "the engine's
+        default" and `--name=false` means false (the CLI's flags.Changed)."""
         self.bool_flags.update(n for n in names if n.startswith("--"))
         if dest:
-            self.add_argument(*names, action="store_true", help=help, dest=dest)
+            self.add_argument(*names, action="store_true", help=help, dest=dest, default=unset)
         else:
-            self.add_argument(*names, action="store_true", help=help)
+            self.add_argument(*names, action="store_true", help=help, default=unset)
 
     def many(self, *names: str, help: str, metavar: str = "VALUE", dest: str | None = None) -> None:
         """A repeatable flag collecting a list (docker's stringSlice / list options)."""
@@ -59,17 +63,24 @@ class DockerArgumentParser(argparse.ArgumentParser):
         )
 
     def parse_words(self, words: Sequence[str], *, intermixed: bool = True) -> argparse.Namespace:
-        rewritten = list(self._explicit_bools(words))
+        given_false: list[str] = []
+        rewritten = list(self._explicit_bools(words, given_false))
         # parse_intermixed_args briefly rewrites the parser's actions: one parse at a time.
         with self._lock:
             try:
                 if intermixed:
-                    return self.parse_intermixed_args(rewritten)
-                return self.parse_args(rewritten)
+                    ns = self.parse_intermixed_args(rewritten)
+                else:
+                    ns = self.parse_args(rewritten)
             except argparse.ArgumentError as exc:
                 self.error(str(exc))
+        for name in given_false:
+            action = self._option_string_actions[name]
+            if action.default is None and getattr(ns, action.dest) is None:
+                setattr(ns, action.dest, False)
+        return ns
 
-    def _explicit_bools(self, words: Iterable[str]) -> Iterable[str]:
+    def _explicit_bools(self, words: Iterable[str], given_false: list[str]) -> Iterable[str]:
         for word in words:
             name, eq, value = word.partition("=")
             if eq and name in self.bool_flags:
@@ -82,6 +93,8 @@ class DockerArgumentParser(argparse.ArgumentParser):
                     )
                 if choice in {"true", "1", "t"}:
                     yield name
+                else:
+                    given_false.append(name)
             else:
                 yield word
 

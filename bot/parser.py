@@ -68,7 +68,11 @@ def _usage_error(exc: ValidationError, spec: Spec, parser: DockerArgumentParser)
     flag = field.title if field and field.title else str(first["loc"][0]).replace("_", "-")
     value = first.get("input")
     if isinstance(value, list):
-        value = next((v for v in value if str(v) in reason), value[0] if value else "")
+        # The value the reason names, whole (`invalid label '=b'`) or in part (`invalid IP
+        # address: 1.2.3` for `-p 1.2.3:80:80`).
+        part = reason.rsplit(": ", 1)[-1]
+        named = (v for v in value if str(v) in reason or part in str(v))
+        value = next(named, value[0] if value else "")
     if isinstance(value, str | int | float):
         return UsageError(
             f'invalid argument "{value}" for "{flag}" flag: {reason}', usage=usage, token=str(value)

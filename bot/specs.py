@@ -89,8 +89,12 @@ def run_options(run: bool) -> Options:
         p.many("--dns", help="Set custom DNS servers")
         p.many("--expose", help="Expose a port or a range of ports")
         p.add_argument("--mac-address", help="Container MAC address (e.g., 92:d0:c6:0a:29:33)")
-        p.add_argument(
-            "--network", "--net", dest="network", help="Connect a container to a network"
+        p.many(
+            "--network",
+            "--net",
+            dest="network",
+            metavar="NETWORK",
+            help="Connect a container to a network",
         )
         p.add_argument("-h", "--hostname", help="Container host name")
         p.many("-p", "--publish", dest="publish", help="Publish a container's port(s) to the host")
@@ -117,7 +121,7 @@ def run_options(run: bool) -> Options:
         p.many("--mount", dest="mounts", help="Attach a filesystem mount to the container")
         p.many("--tmpfs", help="Mount a tmpfs directory")
         p.flag("--read-only", help="Mount the container's root filesystem as read only")
-        p.flag("--init", help="Run an init inside the container")
+        p.flag("--init", help="Run an init inside the container", unset=None)
         p.add_argument("--stop-signal", help="Signal to stop the container")
         p.add_argument("--stop-timeout", type=int, help="Timeout (in seconds) to stop a container")
         p.add_argument("--health-cmd", help="Command to run to check health")

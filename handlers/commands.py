@@ -21,10 +21,13 @@ from handlers.values import (
     check_ip,
     check_mac,
     duration_ns,
+    is_user_network,
+    namespace_mode,
     normalize_capability,
     parse_expose,
     parse_mount,
     parse_port_spec,
+    split_device,
 )
 
 # docker's --filter key=value, repeated: {"status": ["exited", "created"]}
@@ -49,9 +52,21 @@ def _flat(convert: Any) -> BeforeValidator:
     return BeforeValidator(flatten)
 
 
-def _labels(values: Any) -> Any:
+def _options(values: Any) -> Any:
     if isinstance(values, list):
         return {k: v for k, _, v in (str(x).partition("=") for x in values)}
+    return values
+
+
+def _labels(values: Any) -> Any:
+    if isinstance(values, list):
+        labels = {}
+        for value in map(str, values):
+            name, _, label = value.partition("=")
+            if not name:
+                raise ValueError(f"invalid label '{value}': empty name")
+            labels[name] = label
+        return labels
     return values
 
 
@@ -73,6 +88,31 @@ def _env_last_wins(values: list[str]) -> list[str]:
     for value in values:
         by_name[value.partition("=")[0]] = value
     return list(by_name.values())
+
+
+def _one_network(values: Any) -> Any:
+    """`--network` as given, once: the CLI's refusals for repeats, in its words."""
+    if not isinstance(values, list):
+        return values
+    for i, name in enumerate(values):
+        if name in values[:i]:
+            raise ValueError(f'network "{name}" is specified multiple times')
+    if len(values) > 1:
+        if not all(is_user_network(name) for name in values):
+            raise ValueError(
+                "conflicting options: cannot attach both user-defined and non-user-defined "
+                "network-modes"
+            )
+        raise ValueError(
+            f"a container joins one network when it is created (asked: {', '.join(values)}); "
+            f"create it on {values[0]} and add the others with `network connect`"
+        )
+    return values[0] if values else None
+
+
+def _device(spec: str) -> str:
+    split_device(spec)
+    return spec
 
 
 def _memory_swap(value: str) -> int:
@@ -162,7 +202,7 @@ class RunContainer(Mutation):
         default_factory=list, title="--expose"
     )
     mac_address: Annotated[str | None, _text_or(check_mac)] = Field(None, title="--mac-address")
-    network: str | None = Field(None, title="--network")
+    network: Annotated[str | None, BeforeValidator(_one_network)] = Field(None, title="--network")
     hostname: str | None = Field(None, title="-h, --hostname")
     publish: Annotated[list[PortBinding], _flat(parse_port_spec)] = Field(
         default_factory=list, title="-p, --publish"
@@ -182,7 +222,7 @@ class RunContainer(Mutation):
     )
     tmpfs: list[str] = Field(default_factory=list, title="--tmpfs")
     read_only: bool = False
-    init: bool = False
+    init: bool | None = None  # None: the engine's default (dockerd --init)
     stop_signal: str | None = None
     stop_timeout: int | None = None
     health_cmd: str | None = Field(None, title="--health-cmd")
@@ -201,12 +241,18 @@ class RunContainer(Mutation):
     privileged: bool = False
     cap_add: Annotated[list[str], _each(normalize_capability)] = Field(default_factory=list)
     cap_drop: Annotated[list[str], _each(normalize_capability)] = Field(default_factory=list)
-    devices: list[str] = Field(default_factory=list)
+    devices: Annotated[list[str], _each(_device)] = Field(default_factory=list, title="--device")
     security_opt: list[str] = Field(default_factory=list)
-    pid: str | None = None
+    pid: Annotated[str | None, _text_or(namespace_mode("PID", shares_containers=True))] = Field(
+        None, title="--pid"
+    )
     ipc: str | None = None
-    uts: str | None = None
-    userns: str | None = None
+    uts: Annotated[str | None, _text_or(namespace_mode("UTS", shares_containers=False))] = Field(
+        None, title="--uts"
+    )
+    userns: Annotated[str | None, _text_or(namespace_mode("USER", shares_containers=False))] = (
+        Field(None, title="--userns")
+    )
     group_add: list[str] = Field(default_factory=list)
     platform: str | None = None
 
@@ -403,7 +449,7 @@ class CreateNetwork(Mutation):
     attachable: bool = False
     ipv6: bool = False
     labels: Annotated[dict[str, str], BeforeValidator(_labels)] = Field(default_factory=dict)
-    options: Annotated[dict[str, str], BeforeValidator(_labels)] = Field(default_factory=dict)
+    options: Annotated[dict[str, str], BeforeValidator(_options)] = Field(default_factory=dict)
 
 
 class ListNetworks(Command):
@@ -435,7 +481,7 @@ class CreateVolume(Mutation):
     name: str | None = None
     driver: str = "local"
     labels: Annotated[dict[str, str], BeforeValidator(_labels)] = Field(default_factory=dict)
-    options: Annotated[dict[str, str], BeforeValidator(_labels)] = Field(default_factory=dict)
+    options: Annotated[dict[str, str], BeforeValidator(_options)] = Field(default_factory=dict)
 
 
 class ListVolumes(Command):

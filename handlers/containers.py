@@ -38,6 +38,7 @@ from handlers.results import (
     TableResult,
 )
 from handlers.units import point_in_time
+from handlers.values import is_user_network, split_device
 
 MAX_OUTPUT = 4 << 20  # bytes of an attached run's output kept for the reply
 
@@ -142,8 +143,8 @@ def create_body(command: RunContainer) -> dict[str, Any]:
     }
     if command.pids_limit is not None:
         host_config["PidsLimit"] = command.pids_limit
-    if command.init:
-        host_config["Init"] = True
+    if command.init is not None:
+        host_config["Init"] = command.init
     body: dict[str, Any] = {
         "Image": command.image,
         "Cmd": command.command or None,
@@ -169,11 +170,7 @@ def create_body(command: RunContainer) -> dict[str, Any]:
     health = _healthcheck(command)
     if health is not None:
         body["Healthcheck"] = health
-    if (
-        command.network
-        and command.network not in {"default", "bridge", "host", "none"}
-        and not command.network.startswith("container:")
-    ):
+    if command.network and is_user_network(command.network):
         body["NetworkingConfig"] = {"EndpointsConfig": {command.network: {}}}
     return body
 
@@ -188,8 +185,8 @@ def _healthcheck(command: RunContainer) -> dict[str, Any] | None:
         command.health_start_period,
         command.health_retries,
     )
-    if all(v is None for v in values):
-        return None
+    if not any(values):
+        return None  # zero values are no setting, as the CLI counts them
     return {
         "Test": ["CMD-SHELL", command.health_cmd] if command.health_cmd else None,
         "Interval": command.health_interval or 0,
@@ -205,10 +202,7 @@ def _tmpfs(spec: str) -> tuple[str, str]:
 
 
 def _device(spec: str) -> dict[str, str]:
-    parts = spec.split(":")
-    host = parts[0]
-    inside = parts[1] if len(parts) > 1 and parts[1].startswith("/") else host
-    permissions = parts[-1] if len(parts) > 1 and not parts[-1].startswith("/") else "rwm"
+    host, inside, permissions = split_device(spec)
     return {"PathOnHost": host, "PathInContainer": inside, "CgroupPermissions": permissions}
 
 

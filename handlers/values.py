@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import ipaddress
 import re
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -29,6 +30,14 @@ class PortBinding(BaseModel):
     host_port: str = ""
 
 
+# The network modes that are not user-defined networks (with `container:<name>`).
+NETWORK_MODES = frozenset({"default", "bridge", "host", "none"})
+
+
+def is_user_network(name: str) -> bool:
+    return name not in NETWORK_MODES and not name.startswith("container:")
+
+
 def _port_range(text: str, what: str) -> tuple[int, int]:
     start, dash, end = text.partition("-")
     try:
@@ -47,19 +56,12 @@ def parse_port_spec(spec: str) -> list[PortBinding]:
     proto = (proto or "tcp").lower()
     if proto not in PROTOCOLS:
         raise ValueError(f"invalid proto: {proto}")
-    ip, host, container = "", "", raw
-    if raw.startswith("["):  # [::1]:8080:80
-        close = raw.find("]")
-        ip, rest = raw[1:close], raw[close + 2 :]
-        host, _, container = rest.rpartition(":")
-    else:
-        parts = raw.split(":")
-        if len(parts) == 2:
-            host, container = parts
-        elif len(parts) == 3:
-            ip, host, container = parts
-        elif len(parts) > 3:
-            raise ValueError(f"invalid port format for --publish: {spec}")
+    # The last part is the container port, the one before it the host port, and all
+    # before that the address: `::1:8080:80` and `[::1]:8080:80` both bind ::1.
+    parts = raw.split(":")
+    container = parts[-1]
+    host = parts[-2] if len(parts) > 1 else ""
+    ip = ":".join(parts[:-2]).removeprefix("[").removesuffix("]")
     if ip:
         try:
             ipaddress.ip_address(ip)
@@ -173,6 +175,8 @@ def parse_mount(spec: str) -> dict[str, Any]:
         raise ValueError("target is required")
     if mount["Type"] == "bind" and "Source" not in mount:
         raise ValueError("source is required when specifying bind mounts")
+    if volume:
+        volume.setdefault("DriverConfig", {})  # the CLI always sends one with volume options
     for name, options, kind in (
         ("BindOptions", bind, "bind"),
         ("VolumeOptions", volume, "volume"),
@@ -207,6 +211,40 @@ def check_ip(text: str) -> str:
     except ValueError:
         raise ValueError(f"{text} is not an ip address") from None
     return text
+
+
+def split_device(spec: str) -> tuple[str, str, str]:
+    """`--device /dev/x[:/dev/y][:rwm]` as (host path, container path, permissions), with
+    the CLI's refusals."""
+    parts = spec.split(":")
+    if len(parts) > 3:
+        raise ValueError(f"bad format for path: {spec}")
+    permissions = "rwm"
+    if len(parts) > 1 and _is_device_mode(parts[-1]):
+        permissions = parts.pop()
+    elif len(parts) == 3:
+        raise ValueError(f"bad mode specified: {parts[2]}")
+    host, inside = parts[0], parts[-1]
+    for path in (host, inside):
+        if not path.startswith("/"):
+            raise ValueError(f"{path} is not an absolute path")
+    return host, inside, permissions
+
+
+def _is_device_mode(text: str) -> bool:
+    return 0 < len(text) <= 3 and set(text) <= set("rwm")
+
+
+def namespace_mode(name: str, *, shares_containers: bool) -> Callable[[str], str]:
+    """--pid, --uts, --userns: `host`, or (--pid) `container:<name>`; the CLI's words."""
+
+    def check(text: str) -> str:
+        shared = shares_containers and text.startswith("container:") and text != "container:"
+        if text not in {"", "host"} and not shared:
+            raise ValueError(f"invalid {name} mode")
+        return text
+
+    return check
 
 
 def check_mac(text: str) -> str:

@@ -55,6 +55,12 @@ HOST_FIELDS = (
     "CapAdd",
     "CapDrop",
     "SecurityOpt",
+    "Devices",
+    "PidMode",
+    "IpcMode",
+    "UTSMode",
+    "UsernsMode",
+    "GroupAdd",
 )
 
 # {rig} is a directory of the rig's, {net} a user network, {peer} an existing container.
@@ -120,6 +126,27 @@ CASES: list[str] = [
     "--privileged",
     "--security-opt no-new-privileges",
     "--cpus 0.5 -m 256m --restart on-failure:3 -p 8080:80 -l app=web -e MODE=prod",
+    # Found by a randomised run against the CLI; each differed once.
+    "-p ::1:8080:80",
+    "-p [::1]:8081:81 -p 127.0.0.1:8082:82:90",
+    "--mount type=volume,source=dh-vol3,target=/v,volume-nocopy",
+    "--mount type=volume,source=dh-vol4,target=/v,volume-label=a=b",
+    "--health-interval 0s",
+    "--health-retries 0 --health-cmd ''",
+    "-l =b",
+    "--init=false",
+    "--init=true",
+    "--net none --network host",
+    "--network {net} --network {net}",
+    "--network {net} --network none",
+    "--network {net} --network dh-othernet",
+    "--device /dev/null:/dev/x:r --device /dev/zero",
+    "--device /dev/null:rw",
+    "--device relative",
+    "--pid host --uts host --ipc private --group-add 10",
+    "--pid bogus",
+    "--uts bogus",
+    "--userns bogus",
 ]
 
 
@@ -163,9 +190,8 @@ def comparable(inspected: dict[str, Any]) -> dict[str, Any]:
 def test_create_matches_docker_create(engine: Engine, setting: dict[str, str], case: str) -> None:
     words = words_for(case, setting)
     cli = engine.cli("create", *words, check=False, binary=ORACLE.get(case, "docker"))
-    command = parse(shlex.join(["create", *words]))
     try:
-        mine = run_handler(command, engine.client())
+        mine = run_handler(parse(shlex.join(["create", *words])), engine.client())
     except DockhandError as exc:
         assert cli.returncode != 0, f"docker accepted {case!r}, Dockhand said: {exc}"
         return

@@ -201,3 +201,24 @@ def test_command_like_text_parses_or_raises_usage_error(words: list[str]) -> Non
 def test_env_keeps_one_entry_per_name_the_last_given() -> None:
     command = parse("run -e A=1 -e B=2 -e A=3 -e C= busybox")
     assert command.env == ["A=3", "B=2", "C="]  # type: ignore[attr-defined]
+
+
+def test_a_bad_value_among_many_is_the_one_named() -> None:
+    with pytest.raises(UsageError) as caught:
+        parse("run -p 80:80 -p 1.2.3:81:81 busybox")
+    assert caught.value.token == "1.2.3:81:81"
+    assert 'invalid argument "1.2.3:81:81" for "-p, --publish" flag' in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("networks", "message"),
+    [
+        ("--network web --net web", 'network "web" is specified multiple times'),
+        ("--network web --network host", "cannot attach both user-defined"),
+        ("--network web --network db", "network connect"),
+    ],
+)
+def test_network_given_twice_is_refused_as_the_cli_does(networks: str, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        parse(f"run {networks} busybox")
+    assert parse("run --net web busybox").network == "web"  # type: ignore[attr-defined]
