@@ -3,6 +3,7 @@ compare `docker inspect` Config and HostConfig field by field. Any difference fa
 
 from __future__ import annotations
 
+import random
 import shlex
 from collections.abc import Iterator
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 
 from bot.parser import parse
 from handlers import run_handler
+from handlers.engines import translate_engine_errors
 from handlers.errors import DockhandError
 from tests.rig import TEST_IMAGE, Engine
 
@@ -186,26 +188,70 @@ def comparable(inspected: dict[str, Any]) -> dict[str, Any]:
     return own
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c or "defaults")
-def test_create_matches_docker_create(engine: Engine, setting: dict[str, str], case: str) -> None:
-    words = words_for(case, setting)
-    cli = engine.cli("create", *words, check=False, binary=ORACLE.get(case, "docker"))
+def differ(engine: Engine, words: list[str], binary: str = "docker") -> str | None:
+    """Create a container from `words` with the CLI and with Dockhand; what differs, or None.
+    An Engine's refusal counts as a refusal, whichever of the two met it."""
+    cli = engine.cli("create", *words, check=False, binary=binary)
+    cli_id = cli.stdout.strip() if cli.returncode == 0 else ""
+    mine = None
     try:
-        mine = run_handler(parse(shlex.join(["create", *words])), engine.client())
+        with translate_engine_errors("rig", engine.url, 30):
+            mine = run_handler(parse(shlex.join(["create", *words])), engine.client())
     except DockhandError as exc:
-        assert cli.returncode != 0, f"docker accepted {case!r}, Dockhand said: {exc}"
-        return
-    cli_id = cli.stdout.strip()
+        return f"docker accepted, Dockhand said: {exc}" if cli_id else None
     try:
-        assert cli.returncode == 0, f"Dockhand accepted {case!r}, docker said: {cli.stderr}"
+        if not cli_id:
+            return f"Dockhand accepted, docker said: {cli.stderr.strip()}"
         theirs = comparable(engine.client().api.inspect_container(cli_id))
         ours = comparable(engine.client().api.inspect_container(mine.id))  # type: ignore[attr-defined]
         differences = {k: (ours[k], theirs[k]) for k in theirs if ours[k] != theirs[k]}
-        assert not differences, f"dockhand vs docker for {case!r}: {differences}"
+        return str(differences) if differences else None
     finally:
         for cid in (cli_id, getattr(mine, "id", "")):
             if cid:
                 engine.client().api.remove_container(cid, force=True, v=True)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c or "defaults")
+def test_create_matches_docker_create(engine: Engine, setting: dict[str, str], case: str) -> None:
+    difference = differ(engine, words_for(case, setting), ORACLE.get(case, "docker"))
+    assert difference is None, f"dockhand vs docker for {case!r}: {difference}"
+
+
+# Single flags, some with values the CLI or the Engine refuse; drawn two and three at a time.
+POOL = [
+    *["--cpus 0", "--cpus 2.5", "--cpus -1", "-m 4m", "-m 1g", "-m 10kb", "-m 64m"],
+    *["--memory-swap 128m", "--memory-swap -1", "--memory-reservation 8m", "-c 0", "-c 2"],
+    *["--pids-limit 0", "--pids-limit -1", "--restart on-failure", "--restart always:3"],
+    *["--restart on-failure:0", "--restart bogus", "-p 80", "-p 0:80", "-p :80", "-P"],
+    *["-p 127.0.0.1::80/tcp", "-p 70000:80", "-p 80/xyz", "-p 1-3:4-5", "-p ::1:9080:80"],
+    *["--expose 80-79", "--expose 1-3/udp", "--add-host a:1.2.3.4", "--add-host a=::1"],
+    *["--add-host a:notanip", "--dns notanip", "--dns ::1", "-h ''", "-u 0", "-w relative"],
+    *["-v {rig}:/x:ro,z", "-v {rig}:/x:bogus", "-v named:/x:ro", "-v /x", "-v :/x"],
+    *["--mount type=bind,src={rig},dst=/y,readonly=false", "--mount type=volume,target=/v"],
+    *["--mount type=tmpfs,target=/t,tmpfs-mode=1770", "--mount target=/v", "--rm"],
+    *["--mount type=volume,source=v1,target=/v,volume-nocopy", "--health-interval 0s"],
+    *["--health-cmd 'CMD true'", "--health-retries -1", "--health-timeout 5", "--init=false"],
+    *["-e =x", "-e 'A=1 2'", "-l a", "-l =b", "--entrypoint ''", "--stop-signal bogus"],
+    *["--stop-timeout -1", "--shm-size 0", "--tmpfs /t:size=1m,mode=1777", "--read-only"],
+    *["--network none", "--network host", "--cap-add ALL", "--cap-drop all", "--init"],
+    *["--security-opt label=disable", "--security-opt bogus", "--cpuset-cpus abc"],
+    *["--device /dev/null:/dev/x:r", "--device relative", "--pid host", "--uts bogus"],
+    *["--userns bogus", "--ipc shareable", "--group-add audio", "--privileged=false"],
+]
+
+
+def test_random_combinations_match_docker_create(engine: Engine, setting: dict[str, str]) -> None:
+    """A seeded draw, the same every run, so a failure can be replayed with its words."""
+    draw = random.Random(20261128)
+    combinations = [draw.sample(POOL, draw.choice((2, 3))) for _ in range(60)]
+    failures = []
+    for flags in combinations:
+        words = words_for(" ".join(flags), setting)
+        difference = differ(engine, words)
+        if difference is not None:
+            failures.append(f"{shlex.join(words)}: {difference}")
+    assert not failures, "\n".join(failures)
 
 
 def test_at_least_forty_combinations() -> None:
