@@ -208,8 +208,10 @@ class ImageList(Result):
     def table(self) -> Table:
         now = datetime.now(UTC).timestamp()
         if self.quiet:
-            ids = dict.fromkeys(self._id(i) for i in self.images)
-            return Table(columns=["IMAGE ID"], rows=[[i] for i in ids])
+            # One line per name, as docker 28 prints them: an image tagged twice is listed
+            # twice.
+            rows = [[self._id(i)] for i in self.images for _ in i.references()]
+            return Table(columns=["IMAGE ID"], rows=rows)
         columns = ["REPOSITORY", "TAG", *(["DIGEST"] if self.digests else [])]
         columns += ["IMAGE ID", "CREATED", "SIZE"]
         rows = []

@@ -36,6 +36,17 @@ def test_image_ls_matches_the_cli(engine: Engine) -> None:
         engine.cli("rmi", "test/other:2.0")
 
 
+def test_image_ls_quiet_matches_the_cli(engine: Engine) -> None:
+    engine.cli("tag", TEST_IMAGE, "test/other:2.0")
+    try:
+        for args in [("-q",), ("-q", "-a"), ("-q", "--no-trunc"), ("-q", "test/busybox")]:
+            rows = run(engine, " ".join(("images", *args))).table().rows
+            # Images created in the same second come in no fixed order, from either.
+            assert sorted(r[0] for r in rows) == sorted(engine.cli("images", *args).stdout.split())
+    finally:
+        engine.cli("rmi", "test/other:2.0")
+
+
 def test_image_ls_digests_column(engine: Engine) -> None:
     result = run(engine, "images --digests")
     assert result.table().columns[:3] == ["REPOSITORY", "TAG", "DIGEST"]
