@@ -28,6 +28,9 @@ class DockerArgumentParser(argparse.ArgumentParser):
         )
         self._lock = threading.RLock()
         self.bool_flags: set[str] = set()
+        # pflag takes `--since -1h` or `--cpus -1.5` as a value; argparse would see a flag in
+        # anything but a plain negative number. No docker flag starts with a dash and a digit.
+        self._negative_number_matcher = re.compile(r"^-\d")
 
         self.add_argument("--help", action="store_true", help="Print usage")
 
