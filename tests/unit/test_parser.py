@@ -227,5 +227,5 @@ def test_network_given_twice_is_refused_as_the_cli_does(networks: str, message: 
 def test_values_may_start_with_a_dash_and_a_digit_as_pflag_allows() -> None:
     assert parse("logs --since -1h web").since == "-1h"  # type: ignore[attr-defined]
     assert parse("stop -t -1 web").time == -1  # type: ignore[attr-defined]
-    with pytest.raises(UsageError, match="unknown shorthand flag|unrecognized"):
+    with pytest.raises(UsageError, match=r"unknown shorthand flag|unrecognized"):
         parse("logs -x web")
