@@ -59,6 +59,8 @@ def ps(p: DockerArgumentParser) -> None:
     p.flag("-l", "--latest", help="Show the latest created container (includes all states)")
     p.flag("--no-trunc", help="Don't truncate output")
     p.flag("-q", "--quiet", help="Only display container IDs")
+    p.flag("-s", "--size", help="Display total file sizes")
+    listing_format(p)
 
 
 def images(p: DockerArgumentParser) -> None:
@@ -67,7 +69,20 @@ def images(p: DockerArgumentParser) -> None:
     add_filter(p)
     p.flag("--no-trunc", help="Don't truncate output")
     p.flag("-q", "--quiet", help="Only show image IDs")
+    listing_format(p)
     p.add_argument("repository", nargs="?", metavar="REPOSITORY[:TAG]")
+
+
+def listing_format(p: DockerArgumentParser) -> None:
+    p.add_argument(
+        "--format",
+        metavar="STRING",
+        help="Format output: 'table', 'table TEMPLATE', 'json' or a Go template",
+    )
+
+
+def template_format(p: DockerArgumentParser) -> None:
+    p.add_argument("-f", "--format", help="Format output using a Go template ({{.Field.Path}})")
 
 
 # --- run and create ---------------------------------------------------------------------
@@ -196,7 +211,7 @@ def logs(p: DockerArgumentParser) -> None:
 
 
 def inspect(p: DockerArgumentParser) -> None:
-    p.add_argument("-f", "--format", help="Format output using a Go template ({{.Field.Path}})")
+    template_format(p)
     p.add_argument("names", nargs="+", metavar="NAME")
 
 
@@ -433,8 +448,8 @@ SPECS: tuple[Spec, ...] = (
     Spec(
         "version",
         "Show the Docker version information",
-        "",
-        none,
+        "[OPTIONS]",
+        template_format,
         fields,
         c.ShowVersion,
         aliases=("system version",),
@@ -442,8 +457,8 @@ SPECS: tuple[Spec, ...] = (
     Spec(
         "info",
         "Display system-wide information",
-        "",
-        none,
+        "[OPTIONS]",
+        template_format,
         fields,
         c.ShowInfo,
         aliases=("system info",),

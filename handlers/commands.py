@@ -144,10 +144,12 @@ class Help(Command):
 
 class ShowVersion(Command):
     verb: Literal["system:version"] = "system:version"
+    format: str | None = Field(default=None, title="-f, --format")
 
 
 class ShowInfo(Command):
     verb: Literal["system:info"] = "system:info"
+    format: str | None = Field(default=None, title="-f, --format")
 
 
 class ListContainers(Command):
@@ -158,6 +160,8 @@ class ListContainers(Command):
     latest: bool = False
     last: int = -1
     filters: Filters = Field(default_factory=dict)
+    size: bool = False
+    format: str | None = Field(default=None, title="--format")
 
 
 class ListImages(Command):
@@ -168,6 +172,7 @@ class ListImages(Command):
     no_trunc: bool = False
     repository: str | None = None
     filters: Filters = Field(default_factory=dict)
+    format: str | None = Field(default=None, title="--format")
 
 
 # --- containers -------------------------------------------------------------------------
@@ -319,7 +324,7 @@ class Inspect(Command):
         "container:inspect", "image:inspect", "network:inspect", "volume:inspect", "inspect"
     ] = "inspect"
     names: list[str] = Field(min_length=1)
-    format: str | None = Field(None, title="-f, --format")
+    format: str | None = Field(default=None, title="-f, --format")
 
 
 class ContainerStats(Command):

@@ -26,36 +26,52 @@ from handlers.engine_api import engine_request
 from handlers.engines import explain
 from handlers.errors import UsageError
 from handlers.results import (
+    PS_HEADERS,
     BatchResult,
     ContainerList,
     ContainerLogsResult,
     ContainerRun,
     ContainerSummary,
+    FormattedResult,
     PortMapping,
     StatsResult,
     StatsRow,
     Table,
     TableResult,
 )
+from handlers.template import listing_template, render_listing
 from handlers.units import point_in_time
 from handlers.values import is_user_network, split_device
 
 MAX_OUTPUT = 4 << 20  # bytes of an attached run's output kept for the reply
 
 
-def list_containers(command: ListContainers, client: docker.DockerClient) -> ContainerList:
+def list_containers(
+    command: ListContainers, client: docker.DockerClient
+) -> ContainerList | FormattedResult:
+    template = listing_template(command.format, command.quiet)
     # The low-level call is one request for the whole list; client.containers.list()
-    # would inspect every container (one request each).
+    # would inspect every container (one request each). Sizes cost the engine a walk of
+    # every container's files: only when asked, or when the template shows them (the CLI's
+    # rule).
     found = client.api.containers(
         all=command.all,
         filters=command.filters or None,
         latest=command.latest,
         limit=command.last,
+        size=command.size or ".Size" in (template or ""),
     )
-    return ContainerList(
+    listing = ContainerList(
         containers=[container_summary(raw) for raw in found],
         quiet=command.quiet,
         no_trunc=command.no_trunc,
+    )
+    if template is None:
+        return listing
+    now = time.time()
+    rows = [c.cli_fields(command.no_trunc, now) for c in listing.containers]
+    return FormattedResult(
+        title=listing.summary(), lines=render_listing(template, rows, PS_HEADERS)
     )
 
 
@@ -79,6 +95,11 @@ def container_summary(raw: dict[str, Any]) -> ContainerSummary:
             for port in raw.get("Ports") or []
         ],
         labels=raw.get("Labels") or {},
+        mounts=[m.get("Name") or m.get("Source", "") for m in raw.get("Mounts") or []],
+        local_volumes=sum(1 for m in raw.get("Mounts") or [] if m.get("Driver") == "local"),
+        networks=list((raw.get("NetworkSettings") or {}).get("Networks") or {}),
+        size_rw=raw.get("SizeRw"),
+        size_root_fs=raw.get("SizeRootFs"),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import docker
@@ -25,7 +26,9 @@ from handlers.errors import EngineError, UsageError
 from handlers.progress import LayerTracker
 from handlers.registry import DOCKER_HUB, catalog_search, registry_of, split_reference
 from handlers.results import (
+    IMAGES_HEADERS,
     BatchResult,
+    FormattedResult,
     ImageList,
     ImageSummary,
     PullResult,
@@ -37,17 +40,26 @@ from handlers.results import (
     TagResult,
     TextResult,
 )
+from handlers.template import listing_template, render_listing
 from handlers.units import human_duration, human_size
 
 
-def list_images(command: ListImages, client: docker.DockerClient) -> ImageList:
+def list_images(command: ListImages, client: docker.DockerClient) -> ImageList | FormattedResult:
     filters = dict(command.filters)
     if command.repository:
         filters.setdefault("reference", []).append(command.repository)
     found = client.api.images(all=command.all, filters=filters or None)
     images = sorted((image_summary(raw) for raw in found), key=lambda i: -i.created)
-    return ImageList(
+    listing = ImageList(
         images=images, quiet=command.quiet, digests=command.digests, no_trunc=command.no_trunc
+    )
+    template = listing_template(command.format, command.quiet)
+    if template is None:
+        return listing
+    now = time.time()
+    rows = [row for image in images for row in image.cli_rows(command.no_trunc, now)]
+    return FormattedResult(
+        title=listing.summary(), lines=render_listing(template, rows, IMAGES_HEADERS)
     )
 
 

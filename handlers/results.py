@@ -114,6 +114,35 @@ class ContainerSummary(BaseModel):
     status: str
     ports: list[PortMapping] = Field(default_factory=list)
     labels: dict[str, str] = Field(default_factory=dict)
+    #: each mount's volume name, or its source path when it has none
+    mounts: list[str] = Field(default_factory=list)
+    local_volumes: int = 0
+    networks: list[str] = Field(default_factory=list)
+    size_rw: int | None = None
+    size_root_fs: int | None = None
+
+    def cli_fields(self, no_trunc: bool, now: float) -> dict[str, Any]:
+        """The fields `docker ps --format` knows, written as the CLI writes them."""
+        size = human_size(self.size_rw or 0, 3)
+        if self.size_root_fs:
+            size += f" (virtual {human_size(self.size_root_fs, 3)})"
+        return {
+            "Command": _quote_command(self.command, 0 if no_trunc else 20),
+            "CreatedAt": _local_time(self.created),
+            "ID": self.id if no_trunc else self.id[:12],
+            "Image": self.image,
+            "Labels": ",".join(f"{k}={v}" for k, v in sorted(self.labels.items())),
+            "LocalVolumes": str(self.local_volumes),
+            "Mounts": ",".join(m if no_trunc else _ellipsis(m, 15) for m in self.mounts),
+            "Names": ",".join(self.names) if no_trunc else self.name,
+            "Networks": ",".join(sorted(self.networks)),
+            "Platform": None,
+            "Ports": displayable_ports(self.ports),
+            "RunningFor": f"{human_duration(now - self.created)} ago",
+            "Size": size,
+            "State": self.state,
+            "Status": self.status,
+        }
 
     @property
     def name(self) -> str:
@@ -135,6 +164,47 @@ class ContainerSummary(BaseModel):
         if self.state == "exited" and self.status.startswith("Exited (0)"):
             return "exited-ok"
         return self.state
+
+
+PS_HEADERS = {
+    "Command": "COMMAND",
+    "CreatedAt": "CREATED AT",
+    "ID": "CONTAINER ID",
+    "Image": "IMAGE",
+    "Labels": "LABELS",
+    "LocalVolumes": "LOCAL VOLUMES",
+    "Mounts": "MOUNTS",
+    "Names": "NAMES",
+    "Networks": "NETWORKS",
+    "Platform": "PLATFORM",
+    "Ports": "PORTS",
+    "RunningFor": "CREATED",
+    "Size": "SIZE",
+    "State": "STATE",
+    "Status": "STATUS",
+}
+IMAGES_HEADERS = {
+    "Containers": "CONTAINERS",
+    "CreatedAt": "CREATED AT",
+    "CreatedSince": "CREATED",
+    "Digest": "DIGEST",
+    "ID": "IMAGE ID",
+    "Repository": "REPOSITORY",
+    "SharedSize": "SHARED SIZE",
+    "Size": "SIZE",
+    "Tag": "TAG",
+    "UniqueSize": "UNIQUE SIZE",
+    "VirtualSize": "SIZE",  # sic: the CLI heads both size columns so
+}
+
+
+def _local_time(seconds: int) -> str:
+    """Go's time.Time.String() of a unix time, in the bot's zone."""
+    return datetime.fromtimestamp(seconds).astimezone().strftime("%Y-%m-%d %H:%M:%S %z %Z")
+
+
+def _ellipsis(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 class ContainerList(Result):
@@ -180,6 +250,26 @@ class ImageSummary(BaseModel):
     created: int
     size: int
     labels: dict[str, str] = Field(default_factory=dict)
+
+    def cli_rows(self, no_trunc: bool, now: float) -> list[dict[str, Any]]:
+        """The fields `docker images --format` knows, a row per name."""
+        image_id = self.id if no_trunc else self.id.removeprefix("sha256:")[:12]
+        return [
+            {
+                "Containers": "N/A",
+                "CreatedAt": _local_time(self.created),
+                "CreatedSince": f"{human_duration(now - self.created)} ago",
+                "Digest": digest,
+                "ID": image_id,
+                "Repository": repo,
+                "SharedSize": "N/A",
+                "Size": human_size(self.size, 3),
+                "Tag": tag,
+                "UniqueSize": "N/A",
+                "VirtualSize": human_size(self.size),
+            }
+            for repo, tag, digest in self.references()
+        ]
 
     def references(self) -> list[tuple[str, str, str]]:
         """(repository, tag, digest) rows the way `docker images` expands an image."""
@@ -314,6 +404,19 @@ def _quote_command(command: str, width: int) -> str:
         command = command[: width - 1] + "…"
     escaped = command.replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'
+
+
+class FormattedResult(Result):
+    """A listing written with the user's `--format`: their lines, nothing else."""
+
+    title: str
+    lines: list[str]
+
+    def summary(self) -> str:
+        return self.title
+
+    def body(self) -> str:
+        return "\n".join(self.lines)
 
 
 class TableResult(Result):

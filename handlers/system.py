@@ -8,12 +8,27 @@ import docker.errors
 from handlers.commands import DiskUsage, Prune, ShowInfo, ShowVersion
 from handlers.context import Context
 from handlers.progress import ProgressReport
-from handlers.results import EngineInfo, EngineVersion, PruneResult, Table, TableResult
+from handlers.results import (
+    EngineInfo,
+    EngineVersion,
+    FormattedResult,
+    PruneResult,
+    Table,
+    TableResult,
+)
+from handlers.template import render
 from handlers.units import human_size
 
 
-def show_version(command: ShowVersion, client: docker.DockerClient) -> EngineVersion:
+def show_version(
+    command: ShowVersion, client: docker.DockerClient
+) -> EngineVersion | FormattedResult:
     raw = client.version()
+    if command.format:
+        # The CLI's .Client is the CLI itself; here the client is Dockhand's docker-py.
+        about = {"Client": {"Version": docker.__version__, "ApiVersion": client.api.api_version}}
+        lines = [render(command.format, {**about, "Server": raw})]
+        return FormattedResult(title=f"version of {command.host}", lines=lines)
     components = {
         c["Name"]: c.get("Version", "")
         for c in raw.get("Components") or []
@@ -33,8 +48,10 @@ def show_version(command: ShowVersion, client: docker.DockerClient) -> EngineVer
     )
 
 
-def show_info(command: ShowInfo, client: docker.DockerClient) -> EngineInfo:
+def show_info(command: ShowInfo, client: docker.DockerClient) -> EngineInfo | FormattedResult:
     raw = client.info()
+    if command.format:
+        return FormattedResult(title=f"info of {command.host}", lines=[render(command.format, raw)])
     return EngineInfo(
         host=command.host,
         name=raw.get("Name", ""),

@@ -81,6 +81,10 @@ def _lookup(path: str, obj: Any, template: str) -> tuple[bool, Any]:
         if not isinstance(value, dict):
             raise UsageError(f"template: can't evaluate field {part} in {path}", token=path)
         if part not in value:
+            # Typed structs (version's) take Go's field name where the JSON key differs
+            # only in case: .Server.APIVersion is "ApiVersion".
+            part = next((key for key in value if key.lower() == part.lower()), part)
+        if part not in value:
             return False, None
         value = value[part]
     return True, value
@@ -139,3 +143,40 @@ def go_string(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def listing_template(format: str | None, quiet: bool) -> str | None:
+    """The user's template, or None where the CLI prints its own table or, with -q, the
+    IDs alone (-q wins over any --format, as in docker 28)."""
+    if quiet or not format or format.strip() == "table":
+        return None
+    return format
+
+
+def render_listing(template: str, rows: list[dict[str, Any]], headers: dict[str, str]) -> list[str]:
+    """`ps`/`images --format`: `json` (an object a line), `table TEMPLATE` (a header row,
+    columns aligned at tabs as the CLI's tabwriter does) or a template a row."""
+    if template.strip() == "json":
+        return [_go_json(row) for row in rows]
+    if template.startswith("table"):
+        body = template.removeprefix("table").lstrip(" ")
+        lines = [render(body, headers)] + [render(body, row) for row in rows]
+        return _align(lines)
+    return [render(template, row) for row in rows]
+
+
+def _go_json(value: Any) -> str:
+    # Go's encoder writes <, > and & as \u escapes; the CLI's JSON lines carry them so.
+    text = json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _align(lines: list[str]) -> list[str]:
+    """text/tabwriter as the CLI sets it (min width 10, padding 3): every tab-ended cell
+    padded to its column's width; the text after a line's last tab is left as it is."""
+    cells = [line.split("\t") for line in lines]
+    widths: dict[int, int] = {}
+    for row in cells:
+        for i, cell in enumerate(row[:-1]):
+            widths[i] = max(widths.get(i, 10), len(cell) + 3)
+    return ["".join(c.ljust(widths[i]) for i, c in enumerate(row[:-1])) + row[-1] for row in cells]

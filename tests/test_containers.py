@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -11,7 +12,7 @@ import pytest
 
 from bot.parser import parse
 from handlers import run_handler
-from handlers.results import ContainerList
+from handlers.results import ContainerList, FormattedResult
 from tests.rig import TEST_IMAGE, Engine, free_port
 
 DURATION = re.compile(
@@ -136,6 +137,63 @@ def test_ps_ports_column_matches_the_cli(clean_engine: Engine, ports_network: st
     assert len(rows) == len(cases)
     for row in rows:
         assert row[5] == expected[row[0]]
+
+
+@pytest.fixture
+def with_mounts(mixed_containers: Engine) -> Iterator[Engine]:
+    """Two more containers, with a volume and a bind; one mount each, as the engine lists a
+    container's mounts in no fixed order."""
+    mixed_containers.cli("volume", "create", "dh-fmt")
+    mixed_containers.cli("create", "--name", "mounted", "-v", "dh-fmt:/data", TEST_IMAGE)
+    mixed_containers.cli("create", "--name", "bound", "-v", "/tmp:/h", TEST_IMAGE)
+    yield mixed_containers
+    mixed_containers.remove_all_containers()
+    mixed_containers.cli("volume", "rm", "dh-fmt")
+
+
+PS_TEMPLATES = [
+    "{{.Names}} {{.Status}}",
+    "{{.ID}}\t{{.Image}}\t{{.Command}}",
+    "table {{.ID}}\t{{.Names}}\t{{.Ports}}\t{{.Labels}}",
+    "table {{.Names}}\t{{.Mounts}}\t{{.Networks}}\t{{.LocalVolumes}}\t{{.State}}",
+    "{{.Names}}: {{.Size}} created {{.CreatedAt}}",
+    "{{json .Labels}} {{upper .State}}",
+]
+
+
+@pytest.mark.parametrize("template", PS_TEMPLATES)
+@pytest.mark.parametrize("extra", [(), ("--no-trunc",), ("-q",)])
+def test_ps_format_matches_the_cli(
+    with_mounts: Engine, template: str, extra: tuple[str, ...]
+) -> None:
+    args = ("-a", *extra, "--format", template)
+    expected = with_mounts.cli("ps", *args).stdout.rstrip("\n")
+    result = run_handler(parse(shlex.join(["ps", *args])), with_mounts.client())
+    if "-q" in extra:  # -q wins over --format
+        assert isinstance(result, ContainerList)
+        assert "\n".join(row[0] for row in result.table().rows) == expected
+        return
+    assert isinstance(result, FormattedResult)
+    assert result.body() == expected
+
+
+def test_ps_format_json_matches_the_cli(mixed_containers: Engine) -> None:
+    expected = mixed_containers.cli("ps", "-a", "--format", "json").stdout.splitlines()
+    result = run_handler(parse("ps -a --format json"), mixed_containers.client())
+    assert isinstance(result, FormattedResult)
+    assert len(result.lines) == len(expected)
+    for mine, theirs in zip(result.lines, expected, strict=True):
+        # RunningFor and Status move with the clock between the two calls.
+        mine_fields, their_fields = json.loads(mine), json.loads(theirs)
+        for moving in ("RunningFor", "Status"):
+            mine_fields.pop(moving), their_fields.pop(moving)
+        assert mine_fields == their_fields
+
+
+def test_ps_format_table_alone_is_the_usual_table(mixed_containers: Engine) -> None:
+    assert isinstance(
+        run_handler(parse("ps --format table"), mixed_containers.client()), ContainerList
+    )
 
 
 def test_ps_quiet_lists_ids_only(mixed_containers: Engine) -> None:

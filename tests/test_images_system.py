@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import shlex
+
+import pytest
 
 from bot.parser import parse
 from handlers import run_handler
-from handlers.results import EngineInfo, EngineVersion, ImageList
+from handlers.results import EngineInfo, EngineVersion, FormattedResult, ImageList
 from tests.rig import TEST_IMAGE, Engine
 
 
@@ -45,6 +48,52 @@ def test_image_ls_quiet_matches_the_cli(engine: Engine) -> None:
             assert sorted(r[0] for r in rows) == sorted(engine.cli("images", *args).stdout.split())
     finally:
         engine.cli("rmi", "test/other:2.0")
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{.Repository}}:{{.Tag}} {{.ID}} {{.Size}}",
+        "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.Size}}\t{{.VirtualSize}}",
+        "{{.CreatedAt}} {{.Containers}} {{.SharedSize}}",
+        "json",
+    ],
+)
+def test_image_ls_format_matches_the_cli(engine: Engine, template: str) -> None:
+    engine.cli("tag", TEST_IMAGE, "test/other:2.0")
+    try:
+        for args in [("--format", template), ("--no-trunc", "--format", template)]:
+            result = run(engine, shlex.join(("images", *args)))
+            assert isinstance(result, FormattedResult)
+            expected = engine.cli("images", *args).stdout.splitlines()
+            mine = result.lines
+            if template == "json":  # CreatedSince moves with the clock
+                mine, expected = [_steady(x) for x in mine], [_steady(x) for x in expected]
+            # Images created in the same second come in no fixed order, from either.
+            head = 1 if template.startswith("table") else 0
+            assert mine[:head] == expected[:head]
+            assert sorted(mine[head:]) == sorted(expected[head:])
+    finally:
+        engine.cli("rmi", "test/other:2.0")
+
+
+def _steady(line: str) -> str:
+    """A JSON line without CreatedSince, written back the way it was written."""
+    fields = json.loads(line)
+    fields.pop("CreatedSince")
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def test_version_and_info_format_match_the_cli(engine: Engine) -> None:
+    for verb, template in [
+        ("version", "{{.Server.Version}} {{.Server.APIVersion}} {{.Server.Os}}"),
+        ("info", "{{.Name}} {{.Driver}} {{.NCPU}} {{json .Plugins.Volume}}"),
+        ("info", "{{.DockerRootDir}} {{.ContainersRunning}}"),
+    ]:
+        result = run(engine, shlex.join((verb, "--format", template)))
+        assert isinstance(result, FormattedResult)
+        assert result.body() == engine.cli(verb, "--format", template).stdout.rstrip("\n")
 
 
 def test_image_ls_digests_column(engine: Engine) -> None:
