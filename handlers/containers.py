@@ -65,6 +65,7 @@ def list_containers(
         containers=[container_summary(raw) for raw in found],
         quiet=command.quiet,
         no_trunc=command.no_trunc,
+        size=command.size,
     )
     if template is None:
         return listing

@@ -211,6 +211,7 @@ class ContainerList(Result):
     containers: list[ContainerSummary]
     quiet: bool = False
     no_trunc: bool = False
+    size: bool = False
 
     def summary(self) -> str:
         count = len(self.containers)
@@ -221,20 +222,15 @@ class ContainerList(Result):
         now = datetime.now(UTC).timestamp()
         if self.quiet:
             return Table(columns=["CONTAINER ID"], rows=[[self._id(c)] for c in self.containers])
-        rows = [
-            [
-                self._id(c),
-                c.image,
-                _quote_command(c.command, 0 if self.no_trunc else 20),
-                f"{human_duration(now - c.created)} ago",
-                c.status,
-                displayable_ports(c.ports),
-                ",".join(c.names) if self.no_trunc else c.name,
-            ]
-            for c in self.containers
-        ]
+        # The CLI's default table: these fields, and SIZE after NAMES with -s.
+        shown = ["ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names"]
+        shown += ["Size"] if self.size else []
+        rows = []
+        for container in self.containers:
+            fields = container.cli_fields(self.no_trunc, now)
+            rows.append([fields[name] for name in shown])
         return Table(
-            columns=["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],
+            columns=[PS_HEADERS[name] for name in shown],
             rows=rows,
             marks=[c.mark for c in self.containers],
         )

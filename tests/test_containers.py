@@ -196,6 +196,15 @@ def test_ps_format_table_alone_is_the_usual_table(mixed_containers: Engine) -> N
     )
 
 
+def test_ps_size_column_matches_the_cli(mixed_containers: Engine) -> None:
+    out = mixed_containers.cli("ps", "-a", "-s", "--format", "{{.ID}}|{{.Size}}").stdout
+    expected = dict(line.split("|") for line in out.splitlines())
+    table = dockhand_ps(mixed_containers, "ps -a -s").table()
+    assert table.columns[-1] == "SIZE"
+    assert {row[0]: row[-1] for row in table.rows} == expected
+    assert "SIZE" not in dockhand_ps(mixed_containers, "ps -a").table().columns
+
+
 def test_ps_quiet_lists_ids_only(mixed_containers: Engine) -> None:
     expected = mixed_containers.cli("ps", "-aq").stdout.split()
     table = dockhand_ps(mixed_containers, "ps -aq").table()
