@@ -298,22 +298,15 @@ class ImageList(Result):
             # twice.
             rows = [[self._id(i)] for i in self.images for _ in i.references()]
             return Table(columns=["IMAGE ID"], rows=rows)
-        columns = ["REPOSITORY", "TAG", *(["DIGEST"] if self.digests else [])]
-        columns += ["IMAGE ID", "CREATED", "SIZE"]
-        rows = []
-        for image in self.images:
-            for repo, tag, digest in image.references():
-                rows.append(
-                    [
-                        repo,
-                        tag,
-                        *([digest] if self.digests else []),
-                        self._id(image),
-                        f"{human_duration(now - image.created)} ago",
-                        human_size(image.size, 3),
-                    ]
-                )
-        return Table(columns=columns, rows=rows)
+        # The CLI's default table: these fields, and DIGEST after TAG with --digests.
+        shown = ["Repository", "Tag", *(["Digest"] if self.digests else [])]
+        shown += ["ID", "CreatedSince", "Size"]
+        rows = [
+            [fields[name] for name in shown]
+            for image in self.images
+            for fields in image.cli_rows(self.no_trunc, now)
+        ]
+        return Table(columns=[IMAGES_HEADERS[name] for name in shown], rows=rows)
 
     def _id(self, image: ImageSummary) -> str:
         return image.id if self.no_trunc else image.id.removeprefix("sha256:")[:12]
