@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from handlers.template import Row
 from handlers.units import human_duration, human_size
 
 
@@ -121,12 +122,12 @@ class ContainerSummary(BaseModel):
     size_rw: int | None = None
     size_root_fs: int | None = None
 
-    def cli_fields(self, no_trunc: bool, now: float) -> dict[str, Any]:
+    def cli_fields(self, no_trunc: bool, now: float) -> Row:
         """The fields `docker ps --format` knows, written as the CLI writes them."""
         size = human_size(self.size_rw or 0, 3)
         if self.size_root_fs:
             size += f" (virtual {human_size(self.size_root_fs, 3)})"
-        return {
+        fields = {
             "Command": _quote_command(self.command, 0 if no_trunc else 20),
             "CreatedAt": _local_time(self.created),
             "ID": self.id if no_trunc else self.id[:12],
@@ -143,6 +144,7 @@ class ContainerSummary(BaseModel):
             "State": self.state,
             "Status": self.status,
         }
+        return Row(fields, self.labels)
 
     @property
     def name(self) -> str:
@@ -247,23 +249,26 @@ class ImageSummary(BaseModel):
     size: int
     labels: dict[str, str] = Field(default_factory=dict)
 
-    def cli_rows(self, no_trunc: bool, now: float) -> list[dict[str, Any]]:
+    def cli_rows(self, no_trunc: bool, now: float) -> list[Row]:
         """The fields `docker images --format` knows, a row per name."""
         image_id = self.id if no_trunc else self.id.removeprefix("sha256:")[:12]
         return [
-            {
-                "Containers": "N/A",
-                "CreatedAt": _local_time(self.created),
-                "CreatedSince": f"{human_duration(now - self.created)} ago",
-                "Digest": digest,
-                "ID": image_id,
-                "Repository": repo,
-                "SharedSize": "N/A",
-                "Size": human_size(self.size, 3),
-                "Tag": tag,
-                "UniqueSize": "N/A",
-                "VirtualSize": human_size(self.size),
-            }
+            Row(
+                {
+                    "Containers": "N/A",
+                    "CreatedAt": _local_time(self.created),
+                    "CreatedSince": f"{human_duration(now - self.created)} ago",
+                    "Digest": digest,
+                    "ID": image_id,
+                    "Repository": repo,
+                    "SharedSize": "N/A",
+                    "Size": human_size(self.size, 3),
+                    "Tag": tag,
+                    "UniqueSize": "N/A",
+                    "VirtualSize": human_size(self.size),
+                },
+                self.labels,
+            )
             for repo, tag, digest in self.references()
         ]
 

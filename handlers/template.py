@@ -43,6 +43,8 @@ def _evaluate(action: str, obj: Any, template: str) -> str:
         found, value = _lookup(words[0], obj, template)
         return go_string(value) if value is not None else _empty(words[0], found)
     func, args = words[0], words[1:]
+    if func == ".Label" and isinstance(obj, Row):
+        return obj.labels.get(args[0], "")  # ps's {{.Label "key"}}: "" when it has none
     if func not in FUNCTIONS:
         raise UsageError(
             f'template: function "{func}" not defined (supported: {", ".join(FUNCTIONS)})',
@@ -145,6 +147,14 @@ def go_string(value: Any) -> str:
     return str(value)
 
 
+class Row(dict[str, Any]):
+    """A listing row's fields, and the labels `{{.Label "key"}}` reads (not a field)."""
+
+    def __init__(self, fields: dict[str, Any], labels: dict[str, str]) -> None:
+        super().__init__(fields)
+        self.labels = labels
+
+
 def listing_template(format: str | None, quiet: bool) -> str | None:
     """The user's template, or None where the CLI prints its own table or, with -q, the
     IDs alone (-q wins over any --format, as in docker 28)."""
@@ -153,7 +163,7 @@ def listing_template(format: str | None, quiet: bool) -> str | None:
     return format
 
 
-def render_listing(template: str, rows: list[dict[str, Any]], headers: dict[str, str]) -> list[str]:
+def render_listing(template: str, rows: list[Row], headers: dict[str, str]) -> list[str]:
     """`ps`/`images --format`: `json` (an object a line), `table TEMPLATE` (a header row,
     columns aligned at tabs as the CLI's tabwriter does) or a template a row."""
     if template.strip() == "json":

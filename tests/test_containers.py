@@ -158,6 +158,7 @@ PS_TEMPLATES = [
     "table {{.Names}}\t{{.Mounts}}\t{{.Networks}}\t{{.LocalVolumes}}\t{{.State}}",
     "{{.Names}}: {{.Size}} created {{.CreatedAt}}",
     "{{json .Labels}} {{upper .State}}",
+    '{{.Label "tier"}}|{{.Names}}',
 ]
 
 
