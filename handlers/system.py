@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import docker
 import docker.errors
 
 from handlers.commands import DiskUsage, Prune, ShowInfo, ShowVersion
+from handlers.containers import container_summary
 from handlers.context import Context
+from handlers.images import image_summary
 from handlers.progress import ProgressReport
 from handlers.results import (
     EngineInfo,
@@ -16,8 +21,8 @@ from handlers.results import (
     Table,
     TableResult,
 )
-from handlers.template import render
-from handlers.units import human_size
+from handlers.template import align_columns, render
+from handlers.units import human_duration, human_size, point_in_time
 
 
 def show_version(
@@ -74,7 +79,7 @@ def show_info(command: ShowInfo, client: docker.DockerClient) -> EngineInfo | Fo
     )
 
 
-def disk_usage(command: DiskUsage, client: docker.DockerClient) -> TableResult:
+def disk_usage(command: DiskUsage, client: docker.DockerClient) -> TableResult | FormattedResult:
     """`docker system df`: the CLI's arithmetic over GET /system/df."""
     raw = client.api.df()
     images = raw.get("Images") or []
@@ -135,40 +140,86 @@ def disk_usage(command: DiskUsage, client: docker.DockerClient) -> TableResult:
     ]
     title = f"disk usage on {command.host}"
     if command.verbose:
-        # Like `docker system df -v`: what each image, container and volume holds.
-        rows += [["", "", "", "", ""]]
-        rows += [
-            [
-                f"image {(i.get('RepoTags') or ['<none>:<none>'])[0]}",
-                "",
-                str(max(i.get("Containers", 0), 0)),
-                human_size(i.get("Size", 0)),
-                "",
-            ]
-            for i in images
-        ]
-        rows += [
-            [
-                f"container {(c.get('Names') or ['/?'])[0].lstrip('/')}",
-                "",
-                c.get("State", ""),
-                human_size(c.get("SizeRw", 0)),
-                "",
-            ]
-            for c in containers
-        ]
-        rows += [
-            [
-                f"volume {v['Name'][:40]}",
-                "",
-                str(max((v.get("UsageData") or {}).get("RefCount", 0), 0)),
-                human_size(max((v.get("UsageData") or {}).get("Size", 0), 0)),
-                "",
-            ]
-            for v in volumes
-        ]
+        return FormattedResult(title=title, lines=_verbose_usage(raw, cache_size))
     grid = Table(columns=["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"], rows=rows)
     return TableResult(title=title, grid=grid)
+
+
+def _verbose_usage(raw: dict[str, Any], cache_size: int) -> list[str]:
+    """`docker system df -v` as the CLI prints it: a table for each kind of object."""
+    now = time.time()
+    image_rows = [
+        "\t".join(
+            [
+                *(fields[name] for name in ("Repository", "Tag", "ID", "CreatedSince", "Size")),
+                human_size(max(i.get("SharedSize", 0), 0), 3),
+                human_size(i.get("Size", 0) - max(i.get("SharedSize", 0), 0)),
+                str(max(i.get("Containers", 0), 0)),
+            ]
+        )
+        for i in raw.get("Images") or []
+        for fields in image_summary(i).cli_rows(False, now)
+    ]
+    container_rows = []
+    for c in raw.get("Containers") or []:
+        fields = container_summary(c).cli_fields(False, now)
+        shown = [fields[name] for name in ("ID", "Image", "Command", "LocalVolumes")]
+        shown += [human_size(c.get("SizeRw", 0), 3)]
+        shown += [fields[name] for name in ("RunningFor", "Status", "Names")]
+        container_rows.append("\t".join(shown))
+    volume_rows = [
+        "\t".join(
+            [
+                v["Name"],
+                str(max((v.get("UsageData") or {}).get("RefCount", 0), 0)),
+                human_size(max((v.get("UsageData") or {}).get("Size", 0), 0), 3),
+            ]
+        )
+        for v in raw.get("Volumes") or []
+    ]
+    cache_rows = [
+        "\t".join(
+            [
+                b.get("ID", "")[:12],
+                b.get("Type", ""),
+                human_size(b.get("Size", 0), 3),
+                f"{human_duration(now - point_in_time(b.get('CreatedAt') or '0'))} ago",
+                f"{human_duration(now - point_in_time(b.get('LastUsedAt') or '0'))} ago",
+                str(b.get("UsageCount", 0)),
+                "true" if b.get("Shared") else "false",
+            ]
+        )
+        for b in raw.get("BuildCache") or []
+    ]
+    return [
+        "Images space usage:",
+        "",
+        *align_columns(
+            [
+                "REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE\tSHARED SIZE\tUNIQUE SIZE\tCONTAINERS",
+                *image_rows,
+            ]
+        ),
+        "",
+        "Containers space usage:",
+        "",
+        *align_columns(
+            [
+                "CONTAINER ID\tIMAGE\tCOMMAND\tLOCAL VOLUMES\tSIZE\tCREATED\tSTATUS\tNAMES",
+                *container_rows,
+            ]
+        ),
+        "",
+        "Local Volumes space usage:",
+        "",
+        *align_columns(["VOLUME NAME\tLINKS\tSIZE", *volume_rows]),
+        "",
+        f"Build cache usage: {human_size(cache_size)}",
+        "",
+        *align_columns(
+            ["CACHE ID\tCACHE TYPE\tSIZE\tCREATED\tLAST USED\tUSAGE\tSHARED", *cache_rows]
+        ),
+    ]
 
 
 def prune(command: Prune, client: docker.DockerClient, context: Context) -> PruneResult:

@@ -171,7 +171,7 @@ def render_listing(template: str, rows: list[Row], headers: dict[str, str]) -> l
     if template.startswith("table"):
         body = template.removeprefix("table").lstrip(" ")
         lines = [render(body, headers)] + [render(body, row) for row in rows]
-        return _align(lines)
+        return align_columns(lines)
     return [render(template, row) for row in rows]
 
 
@@ -181,7 +181,7 @@ def _go_json(value: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _align(lines: list[str]) -> list[str]:
+def align_columns(lines: list[str]) -> list[str]:
     """text/tabwriter as the CLI sets it (min width 10, padding 3): every tab-ended cell
     padded to its column's width; the text after a line's last tab is left as it is."""
     cells = [line.split("\t") for line in lines]

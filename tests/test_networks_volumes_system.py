@@ -7,8 +7,9 @@ import json
 from bot.parser import parse
 from handlers import run_handler
 from handlers.engines import translate_engine_errors
-from handlers.results import BatchResult, PruneResult, Result, TableResult
+from handlers.results import BatchResult, FormattedResult, PruneResult, Result, TableResult
 from tests.rig import TEST_IMAGE, Engine
+from tests.test_containers import DURATION
 
 
 def do(engine: Engine, text: str) -> Result:
@@ -89,9 +90,21 @@ def test_system_prune_removes_stopped_containers_and_unused_networks(clean_engin
     assert clean_engine.cli("images", "-q", TEST_IMAGE).stdout.strip()  # in use: kept
 
 
-def test_system_df_verbose_lists_objects(clean_engine: Engine) -> None:
-    clean_engine.cli("create", "--name", "dfv", TEST_IMAGE)
-    result = do(clean_engine, "system df -v")
-    assert isinstance(result, TableResult)
-    labels = [row[0] for row in result.grid.rows]
-    assert f"image {TEST_IMAGE}" in labels and "container dfv" in labels
+def test_system_df_verbose_matches_cli(clean_engine: Engine) -> None:
+    clean_engine.cli("volume", "create", "dh-dfv")
+    try:
+        clean_engine.cli("create", "--name", "dfv", "-v", "dh-dfv:/d", TEST_IMAGE)
+        clean_engine.cli("run", "-d", "--name", "dfw", TEST_IMAGE, "sh", "-c", "echo >/f; sleep 99")
+        result = do(clean_engine, "system df -v")
+        assert isinstance(result, FormattedResult)
+        expected = clean_engine.cli("system", "df", "-v").stdout
+        assert _steady(result.body()) == _steady(expected)
+    finally:
+        clean_engine.remove_all_containers()
+        clean_engine.cli("volume", "rm", "dh-dfv")
+
+
+def _steady(text: str) -> list[list[str]]:
+    """Words of each line, with clock-dependent times as one word (the two calls are made
+    seconds apart, and column widths follow the longest cell)."""
+    return [DURATION.sub("<t>", line).split() for line in text.strip().splitlines()]
