@@ -134,6 +134,8 @@ def format_facts(facts: list[tuple[str, str]]) -> list[str]:
 
 
 def plain_text(result: Result) -> str:
+    if result.verbatim():
+        return result.body()
     parts = [result.summary()] if result.summary() else []
     table = result.table()
     if table is not None:

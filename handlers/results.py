@@ -46,6 +46,11 @@ class Result(BaseModel):
         """True when the command did not do all it was asked (a batch with errors)."""
         return False
 
+    def verbatim(self) -> bool:
+        """True when the body is output the user shaped (--format): a terminal prints it
+        alone, as the CLI would, so it can be piped."""
+        return False
+
 
 class TextResult(Result):
     """A result that is words only (help, confirmations)."""
@@ -412,6 +417,9 @@ class FormattedResult(Result):
     def body(self) -> str:
         return "\n".join(self.lines)
 
+    def verbatim(self) -> bool:
+        return True
+
 
 class TableResult(Result):
     """Rows with a title: top, history, network ls, volume ls, df."""
@@ -540,6 +548,9 @@ class InspectResult(Result):
         if self.formatted is not None:
             return "\n".join(self.formatted)
         return json.dumps(self.objects, indent=4)
+
+    def verbatim(self) -> bool:
+        return self.formatted is not None
 
 
 class StatsRow(BaseModel):

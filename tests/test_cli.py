@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 
@@ -39,6 +40,19 @@ def test_do_ps_json_matches_docker_ps_json(clean_engine: Engine) -> None:
         assert c["image"] == t["Image"]
         assert c["state"] == t["State"]
         assert normalize_status(c["status"]) == normalize_status(t["Status"])
+
+
+def test_do_prints_formatted_output_alone_as_the_cli(clean_engine: Engine) -> None:
+    clean_engine.cli("run", "-d", "--name", "api", TEST_IMAGE, "sleep", "300")
+    clean_engine.cli("create", "--name", "spare", TEST_IMAGE)
+    for args in (
+        ["ps", "-a", "--format", "{{.Names}} {{.State}}"],
+        ["inspect", "-f", "{{.Name}} {{.State.Status}}", "api", "spare"],
+        ["images", "--format", "{{.Repository}}:{{.Tag}}"],
+    ):
+        done = dockhand("do", shlex.join(args), DOCKER_HOST=clean_engine.url)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == clean_engine.cli(*args).stdout
 
 
 def test_do_exit_status_for_usage_error(engine: Engine) -> None:
