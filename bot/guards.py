@@ -97,6 +97,9 @@ def check_run(command: RunContainer, guards: Guards) -> RunContainer:
         raise _refuse("cap-add", f"--cap-add {', '.join(command.cap_add)} is not allowed")
     if command.devices:
         raise _refuse("device", "--device gives the container host hardware")
+    if command.volumes_from:
+        # Whatever another container mounts, host paths and the Docker socket included.
+        raise _refuse("volumes-from", "--volumes-from shares another container's mounts")
     for flag, value in _namespaces(command):
         if value and value.strip().lower() == "host":
             raise _refuse(f"{flag.strip('-')}-host", f"{flag} host shares the host's namespace")
@@ -116,11 +119,16 @@ def check_run(command: RunContainer, guards: Guards) -> RunContainer:
         if device is not None:
             check_host_path(device, guards, "--mount volume-opt device")
     check_registry(command.image, guards)
-    return command.model_copy(
-        update=_limits(
-            command.memory, command.cpus, command.pids_limit, guards, apply_defaults=True
-        )
-    )
+    cpus = command.cpus
+    if cpus is None and command.cpu_quota:
+        # --cpu-quota/--cpu-period are --cpus in other words (the engine refuses both at once),
+        # so the cap holds for them too; -1 is no limit at all.
+        period = command.cpu_period or 100_000
+        cpus = command.cpu_quota * NANO // period if command.cpu_quota > 0 else 0
+    update = _limits(command.memory, cpus, command.pids_limit, guards, apply_defaults=True)
+    if command.cpus is None and command.cpu_quota:
+        update.pop("cpus", None)
+    return command.model_copy(update=update)
 
 
 def check_registry(image: str, guards: Guards) -> None:
@@ -184,6 +192,8 @@ def check_existing(host_config: Mapping[str, Any], guards: Guards, name: str) ->
     for option in host_config.get("SecurityOpt") or []:
         if option.replace(" ", "").lower() in UNCONFINED:
             raise _refuse("security-opt", f"{name} runs with {option}")
+    if host_config.get("VolumesFrom"):
+        raise _refuse("volumes-from", f"{name} shares another container's mounts")
     for bind in host_config.get("Binds") or []:
         source = _volume_source(bind)
         if source is not None:

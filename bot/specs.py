@@ -160,6 +160,30 @@ def run_options(run: bool) -> Options:
         p.add_argument("--userns", help="User namespace to use")
         p.many("--group-add", help="Add additional groups to join")
         p.add_argument("--platform", help="Set platform if server is multi-platform capable")
+        p.add_argument("--pull", help='Pull image before running ("always", "missing", "never")')
+        p.add_argument("--log-driver", help="Logging driver for the container")
+        p.many("--log-opt", dest="log_opts", help="Log driver options")
+        p.many("--ulimit", dest="ulimits", help="Ulimit options")
+        p.many("--sysctl", dest="sysctls", help="Sysctl options")
+        p.many("--dns-search", help="Set custom DNS search domains")
+        p.many("--dns-option", dest="dns_options", help="Set DNS options")
+        p.add_argument("--domainname", help="Container NIS domain name")
+        p.many(
+            "--network-alias",
+            dest="network_aliases",
+            help="Add network-scoped alias for the container",
+        )
+        p.add_argument("--ip", help="IPv4 address (e.g., 172.30.100.104)")
+        p.add_argument("--ip6", help="IPv6 address (e.g., 2001:db8::33)")
+        p.many("--volumes-from", help="Mount volumes from the specified container(s)")
+        p.flag("--oom-kill-disable", help="Disable OOM Killer", unset=None)
+        p.add_argument("--oom-score-adj", type=int, help="Tune host's OOM preferences")
+        p.add_argument(
+            "--memory-swappiness", type=int, help="Tune container memory swappiness (0 to 100)"
+        )
+        p.add_argument("--cpu-period", type=int, help="Limit CPU CFS period")
+        p.add_argument("--cpu-quota", type=int, help="Limit CPU CFS quota")
+        p.add_argument("--cpuset-mems", help="MEMs in which to allow execution (0-3, 0,1)")
         no_terminal = "chat has no terminal to attach"
         p.refuse("-i", "--interactive", reason=no_terminal)
         p.refuse("-t", "--tty", reason=no_terminal)

@@ -27,6 +27,7 @@ from handlers.values import (
     parse_expose,
     parse_mount,
     parse_port_spec,
+    parse_ulimit,
     split_device,
 )
 
@@ -113,6 +114,30 @@ def _one_network(values: Any) -> Any:
 def _device(spec: str) -> str:
     split_device(spec)
     return spec
+
+
+def _pull(value: Any) -> Any:
+    if value not in ("always", "missing", "never"):
+        raise ValueError(
+            f'invalid pull option: \'{value}\': must be one of "always", "missing" or "never"'
+        )
+    return value
+
+
+# The sysctls a container has a namespace of its own for: the CLI allows only these.
+_SYSCTLS = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall"}
+_SYSCTLS |= {"kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"}
+
+
+def _sysctls(values: Any) -> Any:
+    if isinstance(values, list):
+        for value in map(str, values):
+            name, eq, _ = value.partition("=")
+            if not eq:
+                raise ValueError(f"{value} is not a valid sysctl value")
+            if name not in _SYSCTLS and not name.startswith(("fs.mqueue.", "net.")):
+                raise ValueError(f"sysctl '{value}' is not allowed")
+    return _options(values)
 
 
 def _memory_swap(value: str) -> int:
@@ -260,6 +285,32 @@ class RunContainer(Mutation):
     )
     group_add: list[str] = Field(default_factory=list)
     platform: str | None = None
+    pull: Annotated[Literal["always", "missing", "never"], BeforeValidator(_pull)] = Field(
+        "missing", title="--pull"
+    )
+    log_driver: str | None = Field(None, title="--log-driver")
+    log_opts: Annotated[dict[str, str], BeforeValidator(_options)] = Field(
+        default_factory=dict, title="--log-opt"
+    )
+    ulimits: Annotated[list[dict[str, Any]], _each(parse_ulimit)] = Field(
+        default_factory=list, title="--ulimit"
+    )
+    sysctls: Annotated[dict[str, str], BeforeValidator(_sysctls)] = Field(
+        default_factory=dict, title="--sysctl"
+    )
+    dns_search: list[str] = Field(default_factory=list, title="--dns-search")
+    dns_options: list[str] = Field(default_factory=list, title="--dns-option")
+    domainname: str | None = Field(None, title="--domainname")
+    network_aliases: list[str] = Field(default_factory=list, title="--network-alias")
+    ip: Annotated[str | None, _text_or(check_ip)] = Field(None, title="--ip")
+    ip6: Annotated[str | None, _text_or(check_ip)] = Field(None, title="--ip6")
+    volumes_from: list[str] = Field(default_factory=list, title="--volumes-from")
+    oom_kill_disable: bool | None = None
+    oom_score_adj: int | None = Field(None, ge=-1000, le=1000, title="--oom-score-adj")
+    memory_swappiness: int | None = Field(None, ge=-1, le=100, title="--memory-swappiness")
+    cpu_period: int | None = Field(None, title="--cpu-period")
+    cpu_quota: int | None = Field(None, title="--cpu-quota")
+    cpuset_mems: str | None = Field(None, title="--cpuset-mems")
 
     @model_validator(mode="after")
     def _conflicts(self) -> RunContainer:
@@ -276,6 +327,8 @@ class RunContainer(Mutation):
             raise ValueError("conflicting options: cannot specify both --restart and --rm")
         if self.verb == "container:create" and self.detach:
             raise ValueError("create takes no --detach: a created container is not started")
+        if self.network_aliases and not is_user_network(self.network or "default"):
+            raise ValueError("network-scoped aliases are only supported for user-defined networks")
         return self
 
     @property

@@ -162,7 +162,21 @@ def create_body(command: RunContainer) -> dict[str, Any]:
         "UTSMode": command.uts or "",
         "UsernsMode": command.userns or "",
         "GroupAdd": command.group_add or None,
+        "LogConfig": {"Type": command.log_driver or "", "Config": command.log_opts},
+        "Ulimits": command.ulimits,
+        "Sysctls": command.sysctls or None,
+        "DnsSearch": command.dns_search,
+        "DnsOptions": command.dns_options,
+        "VolumesFrom": command.volumes_from or None,
+        "CpuPeriod": command.cpu_period or 0,
+        "CpuQuota": command.cpu_quota or 0,
+        "CpusetMems": command.cpuset_mems or "",
+        "OomScoreAdj": command.oom_score_adj or 0,
     }
+    if command.oom_kill_disable is not None:
+        host_config["OomKillDisable"] = command.oom_kill_disable
+    if command.memory_swappiness not in (None, -1):
+        host_config["MemorySwappiness"] = command.memory_swappiness
     if command.pids_limit is not None:
         host_config["PidsLimit"] = command.pids_limit
     if command.init is not None:
@@ -175,6 +189,7 @@ def create_body(command: RunContainer) -> dict[str, Any]:
         "WorkingDir": command.workdir or "",
         "User": command.user or "",
         "Hostname": command.hostname or "",
+        "Domainname": command.domainname or "",
         "ExposedPorts": exposed or None,
         "Volumes": volumes or None,
         "AttachStdout": command.is_run and not command.detach,
@@ -192,8 +207,15 @@ def create_body(command: RunContainer) -> dict[str, Any]:
     health = _healthcheck(command)
     if health is not None:
         body["Healthcheck"] = health
-    if command.network and is_user_network(command.network):
-        body["NetworkingConfig"] = {"EndpointsConfig": {command.network: {}}}
+    endpoint: dict[str, Any] = {}
+    if command.network_aliases:
+        endpoint["Aliases"] = command.network_aliases
+    if command.ip or command.ip6:
+        endpoint["IPAMConfig"] = {"IPv4Address": command.ip or "", "IPv6Address": command.ip6 or ""}
+    network = command.network or "default"
+    # The CLI names a user network's endpoint always, any other only when it sets something.
+    if endpoint or is_user_network(network):
+        body["NetworkingConfig"] = {"EndpointsConfig": {network: endpoint}}
     return body
 
 
@@ -235,16 +257,25 @@ def run_container(
     api = client.api
     body = create_body(command)
     pulled = False
+
+    def pull() -> None:
+        from handlers.images import pull_reference
+
+        nonlocal pulled
+        # The same pull as `image pull`: progress, and the registry's stored credentials.
+        pull_reference(client, command.image, context, platform=command.platform)
+        pulled = True
+
+    if command.pull == "always":
+        pull()
     try:
         created = api.create_container_from_config(
             body, name=command.name, platform=command.platform
         )
     except docker.errors.ImageNotFound:
-        from handlers.images import pull_reference
-
-        # The same pull as `image pull`: progress, and the registry's stored credentials.
-        pull_reference(client, command.image, context, platform=command.platform)
-        pulled = True
+        if command.pull != "missing":
+            raise
+        pull()
         created = api.create_container_from_config(
             body, name=command.name, platform=command.platform
         )

@@ -38,13 +38,17 @@ def is_user_network(name: str) -> bool:
     return name not in NETWORK_MODES and not name.startswith("container:")
 
 
-def _port_range(text: str, what: str) -> tuple[int, int]:
-    start, dash, end = text.partition("-")
+def _int_pair(text: str, separator: str, what: str) -> tuple[int, int]:
+    """`a` or `a<separator>b` as two integers (b defaults to a): `80-81`, `1024:2048`."""
+    start, given, end = text.partition(separator)
     try:
-        first = int(start)
-        last = int(end) if dash else first
+        return int(start), int(end) if given else int(start)
     except ValueError:
         raise ValueError(f"invalid {what}: {text}") from None
+
+
+def _port_range(text: str, what: str) -> tuple[int, int]:
+    first, last = _int_pair(text, "-", what)
     if not (0 <= first <= 65535 and 0 <= last <= 65535) or last < first:
         raise ValueError(f"invalid {what}: {text}")
     return first, last
@@ -245,6 +249,20 @@ def namespace_mode(name: str, *, shares_containers: bool) -> Callable[[str], str
         return text
 
     return check
+
+
+def parse_ulimit(spec: str) -> dict[str, Any]:
+    """`--ulimit nofile=1024[:2048]` as an Engine API Ulimit (go-units ParseUlimit)."""
+    name, eq, limits = spec.partition("=")
+    if not eq:
+        raise ValueError(f"invalid ulimit argument: {spec}")
+    try:
+        soft, hard = _int_pair(limits, ":", "ulimit")
+    except ValueError:
+        raise ValueError(f"invalid ulimit argument: {spec}") from None
+    if soft > hard and hard != -1:
+        raise ValueError(f"ulimit soft limit must be less than or equal to hard limit: {spec}")
+    return {"Name": name, "Soft": soft, "Hard": hard}
 
 
 def check_mac(text: str) -> str:

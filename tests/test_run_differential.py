@@ -31,6 +31,7 @@ CONFIG_FIELDS = (
     "StopSignal",
     "StopTimeout",
     "Image",
+    "Domainname",
 )
 HOST_FIELDS = (
     "NanoCpus",
@@ -63,6 +64,18 @@ HOST_FIELDS = (
     "UTSMode",
     "UsernsMode",
     "GroupAdd",
+    "LogConfig",
+    "Ulimits",
+    "Sysctls",
+    "DnsSearch",
+    "DnsOptions",
+    "VolumesFrom",
+    "OomKillDisable",
+    "MemorySwappiness",
+    "CpuPeriod",
+    "CpuQuota",
+    "CpusetMems",
+    "OomScoreAdj",
 )
 
 # {rig} is a directory of the rig's, {net} a user network, {peer} an existing container.
@@ -149,6 +162,35 @@ CASES: list[str] = [
     "--pid bogus",
     "--uts bogus",
     "--userns bogus",
+    "--log-driver none",
+    "--log-driver json-file --log-opt max-size=10m --log-opt max-file=3",
+    "--log-opt max-size=1m",
+    "--ulimit nofile=1024:2048 --ulimit nproc=512",
+    "--ulimit nofile=2048:1024",
+    "--ulimit nofile",
+    "--sysctl net.ipv4.ip_forward=1",
+    "--sysctl kernel.shmmax",
+    "--dns-search example.com --dns-option ndots:2",
+    "--domainname example.com -h web",
+    "--network {net} --network-alias api --network-alias web",
+    "--network {net} --ip 10.99.0.20",
+    "--network-alias api",
+    "--ip 10.0.0.5",
+    "--ip notanip --network {net}",
+    "--volumes-from {peer}",
+    "--volumes-from {peer}:ro",
+    "--oom-kill-disable",
+    "--oom-kill-disable=false",
+    "--oom-score-adj 500",
+    "--oom-score-adj 2000",
+    "--memory-swappiness 0",
+    "--memory-swappiness 101",
+    "--memory-swappiness -1",
+    "--cpu-period 100000 --cpu-quota 50000",
+    "--cpus 1 --cpu-quota 50000",
+    "--cpuset-mems 0",
+    "--pull never",
+    "--pull bogus",
 ]
 
 
@@ -160,7 +202,7 @@ ORACLE = {"--mac-address 02:42:ac:11:00:02": "/usr/bin/docker"}
 @pytest.fixture(scope="module")
 def setting(engine: Engine) -> Iterator[dict[str, str]]:
     """A user network and a peer container for the network cases; removed afterwards."""
-    engine.cli("network", "create", "dh-diffnet")
+    engine.cli("network", "create", "--subnet", "10.99.0.0/24", "dh-diffnet")
     engine.cli("create", "--name", "dh-peer", TEST_IMAGE, "sleep", "1")
     yield {"rig": str(engine.root), "net": "dh-diffnet", "peer": "dh-peer", "image": TEST_IMAGE}
     engine.cli("rm", "-f", "dh-peer")
@@ -180,8 +222,14 @@ def comparable(inspected: dict[str, Any]) -> dict[str, Any]:
     config, host = inspected["Config"], inspected["HostConfig"]
     own = {f"Config.{k}": config.get(k) for k in CONFIG_FIELDS}
     own |= {f"HostConfig.{k}": host.get(k) for k in HOST_FIELDS}
+    networks = (inspected.get("NetworkSettings") or {}).get("Networks") or {}
+    own["Networks"] = {
+        name: (sorted(n.get("Aliases") or []), n.get("IPAMConfig")) for name, n in networks.items()
+    }
     if own["Config.Hostname"] == inspected["Id"][:12]:
         own["Config.Hostname"] = "<own id>"  # the engine's default differs per container
+    if not own["HostConfig.Ulimits"]:
+        own["HostConfig.Ulimits"] = None  # docker 28 sends [], older CLIs null: the same
     if own["Config.Env"]:
         # docker 28 collects -e through a map: one entry per name, in no fixed order.
         own["Config.Env"] = sorted(own["Config.Env"])
@@ -238,6 +286,10 @@ POOL = [
     *["--security-opt label=disable", "--security-opt bogus", "--cpuset-cpus abc"],
     *["--device /dev/null:/dev/x:r", "--device relative", "--pid host", "--uts bogus"],
     *["--userns bogus", "--ipc shareable", "--group-add audio", "--privileged=false"],
+    *["--ulimit nofile=-1", "--ulimit nofile=1:-1", "--ulimit bogus=1", "--sysctl a=b"],
+    *["--log-opt max-size=bogus", "--log-driver local", "--memory-swappiness -2"],
+    *["--oom-score-adj -1000", "--cpu-quota -1", "--dns-search .", "--network-alias x"],
+    *["--pull never", "--volumes-from nope", "--domainname ''", "--ip6 ::1"],
 ]
 
 

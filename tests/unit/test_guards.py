@@ -102,6 +102,10 @@ BYPASSES: list[tuple[str, str]] = [
     (f"run --pids-limit 100000 {IMAGE}", "max-pids"),
     ("run evil.example.com/miner:1", "registry"),
     ("pull evil.example.com/miner:1", "registry"),
+    (f"run --volumes-from builder {IMAGE}", "volumes-from"),
+    (f"run --cpu-quota 400000 {IMAGE}", "max-cpus"),
+    (f"run --cpu-period 50000 --cpu-quota 200000 {IMAGE}", "max-cpus"),
+    (f"run --cpu-quota -1 {IMAGE}", "max-cpus"),
     ("update --memory 8g web", "max-memory"),
     ("update --cpus 16 web", "max-cpus"),
     ("update --pids-limit 0 web", "max-pids"),
@@ -171,3 +175,10 @@ def test_exempt_role_is_said_not_silent(tmp_path: Path) -> None:
     )
     assert decision.waived and "guard privileged waived for admin" in decision.waived[0]
     assert isinstance(command, RunContainer) and command.privileged
+
+
+def test_cpu_quota_within_the_cap_passes_without_a_default_cpus(pipeline: Pipeline) -> None:
+    prepared = pipeline.prepare(f"run -d --cpu-quota 150000 {IMAGE}", OPERATOR)
+    assert isinstance(prepared.command, RunContainer)
+    # A default --cpus beside a quota would make the engine refuse the pair.
+    assert prepared.command.cpus is None and prepared.command.cpu_quota == 150000
