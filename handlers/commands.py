@@ -116,6 +116,11 @@ def _device(spec: str) -> str:
     return spec
 
 
+def _ulimit_last_wins(values: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # One limit per name, the last given, as the CLI keeps them.
+    return list({limit["Name"]: limit for limit in values}.values())
+
+
 def _pull(value: Any) -> Any:
     if value not in ("always", "missing", "never"):
         raise ValueError(
@@ -292,9 +297,9 @@ class RunContainer(Mutation):
     log_opts: Annotated[dict[str, str], BeforeValidator(_options)] = Field(
         default_factory=dict, title="--log-opt"
     )
-    ulimits: Annotated[list[dict[str, Any]], _each(parse_ulimit)] = Field(
-        default_factory=list, title="--ulimit"
-    )
+    ulimits: Annotated[
+        list[dict[str, Any]], _each(parse_ulimit), AfterValidator(_ulimit_last_wins)
+    ] = Field(default_factory=list, title="--ulimit")
     sysctls: Annotated[dict[str, str], BeforeValidator(_sysctls)] = Field(
         default_factory=dict, title="--sysctl"
     )

@@ -251,11 +251,17 @@ def namespace_mode(name: str, *, shares_containers: bool) -> Callable[[str], str
     return check
 
 
+ULIMITS = frozenset({"as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue"})
+ULIMITS |= {"nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack"}
+
+
 def parse_ulimit(spec: str) -> dict[str, Any]:
     """`--ulimit nofile=1024[:2048]` as an Engine API Ulimit (go-units ParseUlimit)."""
     name, eq, limits = spec.partition("=")
     if not eq:
         raise ValueError(f"invalid ulimit argument: {spec}")
+    if name not in ULIMITS:
+        raise ValueError(f"invalid ulimit type: {name}")
     try:
         soft, hard = _int_pair(limits, ":", "ulimit")
     except ValueError:

@@ -168,6 +168,8 @@ CASES: list[str] = [
     "--ulimit nofile=1024:2048 --ulimit nproc=512",
     "--ulimit nofile=2048:1024",
     "--ulimit nofile",
+    "--ulimit nofile=10:20 --ulimit core=0 --ulimit nofile=30:40",
+    "--ulimit bogus=1",
     "--sysctl net.ipv4.ip_forward=1",
     "--sysctl kernel.shmmax",
     "--dns-search example.com --dns-option ndots:2",
@@ -228,8 +230,8 @@ def comparable(inspected: dict[str, Any]) -> dict[str, Any]:
     }
     if own["Config.Hostname"] == inspected["Id"][:12]:
         own["Config.Hostname"] = "<own id>"  # the engine's default differs per container
-    if not own["HostConfig.Ulimits"]:
-        own["HostConfig.Ulimits"] = None  # docker 28 sends [], older CLIs null: the same
+    # docker 28 sends [], older CLIs null: the same. Its order is a Go map's: none.
+    own["HostConfig.Ulimits"] = sorted(own["HostConfig.Ulimits"] or [], key=str) or None
     if own["Config.Env"]:
         # docker 28 collects -e through a map: one entry per name, in no fixed order.
         own["Config.Env"] = sorted(own["Config.Env"])
