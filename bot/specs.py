@@ -351,6 +351,7 @@ def network_ls(p: DockerArgumentParser) -> None:
     add_filter(p)
     p.flag("--no-trunc", help="Do not truncate the output")
     p.flag("-q", "--quiet", help="Only display network IDs")
+    listing_format(p)
 
 
 def network_connect(p: DockerArgumentParser) -> None:
@@ -385,6 +386,7 @@ def volume_create(p: DockerArgumentParser) -> None:
 def volume_ls(p: DockerArgumentParser) -> None:
     add_filter(p)
     p.flag("-q", "--quiet", help="Only display volume names")
+    listing_format(p)
 
 
 def df(p: DockerArgumentParser) -> None:

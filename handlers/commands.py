@@ -520,6 +520,7 @@ class ListNetworks(Command):
     filters: Filters = Field(default_factory=dict)
     quiet: bool = False
     no_trunc: bool = False
+    format: str | None = Field(default=None, title="--format")
 
 
 class RemoveObjects(Mutation):
@@ -551,6 +552,7 @@ class ListVolumes(Command):
     verb: Literal["volume:ls"] = "volume:ls"
     filters: Filters = Field(default_factory=dict)
     quiet: bool = False
+    format: str | None = Field(default=None, title="--format")
 
 
 class ShowAudit(Command):

@@ -12,7 +12,16 @@ from handlers.commands import (
     CreateNetwork,
     ListNetworks,
 )
-from handlers.results import BatchResult, Table, TableResult
+from handlers.results import (
+    NETWORK_HEADERS,
+    BatchResult,
+    FormattedResult,
+    TableResult,
+    labels_text,
+    listing,
+)
+from handlers.template import Row
+from handlers.units import go_time_text
 
 
 def create_network(command: CreateNetwork, client: docker.DockerClient) -> BatchResult:
@@ -44,25 +53,34 @@ def create_network(command: CreateNetwork, client: docker.DockerClient) -> Batch
     return result
 
 
-def list_networks(command: ListNetworks, client: docker.DockerClient) -> TableResult:
+def list_networks(
+    command: ListNetworks, client: docker.DockerClient
+) -> TableResult | FormattedResult:
     found = client.api.networks(filters=command.filters or None)
     rows = [
-        [
-            n["Id"] if command.no_trunc else n["Id"][:12],
-            n["Name"],
-            n.get("Driver", ""),
-            n.get("Scope", ""),
-        ]
+        Row(
+            {
+                "CreatedAt": go_time_text(n["Created"]) if n.get("Created") else "",
+                "Driver": n.get("Driver", ""),
+                "ID": n["Id"] if command.no_trunc else n["Id"][:12],
+                "IPv4": "false",  # EnableIPv4 is newer than the API this speaks
+                "IPv6": str(bool(n.get("EnableIPv6"))).lower(),
+                "Internal": str(bool(n.get("Internal"))).lower(),
+                "Labels": labels_text(n.get("Labels")),
+                "Name": n["Name"],
+                "Scope": n.get("Scope", ""),
+            },
+            n.get("Labels") or {},
+        )
         for n in sorted(found, key=lambda n: n["Name"])
     ]
-    if command.quiet:
-        return TableResult(
-            title=f"{len(rows)} networks",
-            grid=Table(columns=["NETWORK ID"], rows=[[r[0]] for r in rows]),
-        )
-    return TableResult(
-        title=f"{len(rows)} networks",
-        grid=Table(columns=["NETWORK ID", "NAME", "DRIVER", "SCOPE"], rows=rows),
+    return listing(
+        f"{len(rows)} networks",
+        rows,
+        NETWORK_HEADERS,
+        ["ID", "Name", "Driver", "Scope"],
+        format=command.format,
+        quiet="ID" if command.quiet else None,
     )
 
 

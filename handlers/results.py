@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from handlers.template import Row
+from handlers.template import Row, listing_template, render_listing
 from handlers.units import human_duration, human_size
 
 
@@ -419,6 +419,58 @@ class FormattedResult(Result):
 
     def verbatim(self) -> bool:
         return True
+
+
+NETWORK_HEADERS = {
+    "CreatedAt": "CREATED AT",
+    "Driver": "DRIVER",
+    "ID": "NETWORK ID",
+    "IPv4": "IPV4",
+    "IPv6": "IPV6",
+    "Internal": "INTERNAL",
+    "Labels": "LABELS",
+    "Name": "NAME",
+    "Scope": "SCOPE",
+}
+VOLUME_HEADERS = {
+    "Availability": "AVAILABILITY",
+    "Driver": "DRIVER",
+    "Group": "GROUP",
+    "Labels": "LABELS",
+    "Links": "LINKS",
+    "Mountpoint": "MOUNTPOINT",
+    "Name": "VOLUME NAME",
+    "Scope": "SCOPE",
+    "Size": "SIZE",
+    "Status": "STATUS",
+}
+
+
+def labels_text(labels: dict[str, str] | None) -> str:
+    """A Labels field as the CLI's listings write it (sorted here; the CLI's order is a Go
+    map's, which changes from run to run)."""
+    return ",".join(f"{k}={v}" for k, v in sorted((labels or {}).items()))
+
+
+def listing(
+    title: str,
+    rows: list[Row],
+    headers: dict[str, str],
+    shown: list[str],
+    *,
+    format: str | None,
+    quiet: str | None,
+) -> TableResult | FormattedResult:
+    """A listing as the CLI prints it: its default columns (`shown`), the one column -q
+    asks for (`quiet`), or the user's --format."""
+    template = listing_template(format, quiet is not None)
+    if template is not None:
+        return FormattedResult(title=title, lines=render_listing(template, rows, headers))
+    columns = [quiet] if quiet is not None else shown
+    grid = Table(
+        columns=[headers[c] for c in columns], rows=[[row[c] for c in columns] for row in rows]
+    )
+    return TableResult(title=title, grid=grid)
 
 
 class TableResult(Result):

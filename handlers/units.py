@@ -134,3 +134,19 @@ def point_in_time(text: str) -> float:
             f"{text!r} is not a duration (42m), a unix time or an RFC 3339 time"
         ) from None
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def go_time_text(stamp: str) -> str:
+    """An Engine RFC 3339 time as Go's time.Time.String() writes it in the local zone:
+    `2026-11-28 09:53:24.001110307 +0000 UTC` (nanoseconds kept, trailing zeros cut)."""
+    whole, _, rest = stamp.partition(".")
+    digits = rest[: len(rest) - len(rest.lstrip("0123456789"))]
+    zone = rest[len(digits) :] if rest else whole[19:]
+    moment = datetime.fromisoformat(whole[:19] + (zone.replace("Z", "+00:00") or "+00:00"))
+    local = moment.astimezone()
+    fraction = digits.rstrip("0")
+    return (
+        local.strftime("%Y-%m-%d %H:%M:%S")
+        + (f".{fraction}" if fraction else "")
+        + local.strftime(" %z %Z")
+    )

@@ -5,7 +5,15 @@ from __future__ import annotations
 import docker
 
 from handlers.commands import CreateVolume, ListVolumes
-from handlers.results import BatchResult, Table, TableResult
+from handlers.results import (
+    VOLUME_HEADERS,
+    BatchResult,
+    FormattedResult,
+    TableResult,
+    labels_text,
+    listing,
+)
+from handlers.template import Row
 
 
 def create_volume(command: CreateVolume, client: docker.DockerClient) -> BatchResult:
@@ -18,14 +26,33 @@ def create_volume(command: CreateVolume, client: docker.DockerClient) -> BatchRe
     return BatchResult(verb=command.verb, done=[answer["Name"]])
 
 
-def list_volumes(command: ListVolumes, client: docker.DockerClient) -> TableResult:
+def list_volumes(
+    command: ListVolumes, client: docker.DockerClient
+) -> TableResult | FormattedResult:
     found = client.api.volumes(filters=command.filters or None).get("Volumes") or []
-    rows = [[v.get("Driver", ""), v["Name"]] for v in sorted(found, key=lambda v: v["Name"])]
-    if command.quiet:
-        return TableResult(
-            title=f"{len(rows)} volumes",
-            grid=Table(columns=["VOLUME NAME"], rows=[[r[1]] for r in rows]),
+    rows = [
+        Row(
+            {
+                "Availability": "N/A",  # cluster volumes only
+                "Driver": v.get("Driver", ""),
+                "Group": "N/A",
+                "Labels": labels_text(v.get("Labels")),
+                "Links": "N/A",  # the list has no usage data; `system df -v` has
+                "Mountpoint": v.get("Mountpoint", ""),
+                "Name": v["Name"],
+                "Scope": v.get("Scope", ""),
+                "Size": "N/A",
+                "Status": "N/A",
+            },
+            v.get("Labels") or {},
         )
-    return TableResult(
-        title=f"{len(rows)} volumes", grid=Table(columns=["DRIVER", "VOLUME NAME"], rows=rows)
+        for v in sorted(found, key=lambda v: v["Name"])
+    ]
+    return listing(
+        f"{len(rows)} volumes",
+        rows,
+        VOLUME_HEADERS,
+        ["Driver", "Name"],
+        format=command.format,
+        quiet="Name" if command.quiet else None,
     )

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
+
+import pytest
 
 from bot.parser import parse
 from handlers import run_handler
@@ -108,3 +112,41 @@ def _steady(text: str) -> list[list[str]]:
     """Words of each line, with clock-dependent times as one word (the two calls are made
     seconds apart, and column widths follow the longest cell)."""
     return [DURATION.sub("<t>", line).split() for line in text.strip().splitlines()]
+
+
+@pytest.mark.parametrize(
+    ("verb", "args"),
+    [
+        ("network", ()),
+        ("network", ("-q",)),
+        ("network", ("--no-trunc", "--format", "{{.ID}} {{.Name}} {{.Internal}} {{.IPv6}}")),
+        ("network", ("--format", "table {{.Name}}\t{{.CreatedAt}}\t{{.Labels}}")),
+        ("network", ("--format", "json")),
+        ("network", ("--format", '{{.Name}}:{{.Label "team"}}')),
+        ("volume", ()),
+        ("volume", ("-q",)),
+        ("volume", ("--format", "table {{.Name}}\t{{.Mountpoint}}\t{{.Links}}\t{{.Size}}")),
+        ("volume", ("--format", "json")),
+        ("volume", ("--format", "{{.Name}} {{.Labels}} {{.Scope}}")),
+    ],
+)
+def test_network_and_volume_ls_match_the_cli(
+    clean_engine: Engine, verb: str, args: tuple[str, ...]
+) -> None:
+    # One label each: the CLI writes a Go map's labels in no fixed order.
+    clean_engine.cli("network", "create", "--internal", "--label", "team=ops", "dh-lsnet")
+    clean_engine.cli("volume", "create", "--label", "team=ops", "dh-lsvol")
+    try:
+        result = do(clean_engine, shlex.join([verb, "ls", *args]))
+        expected = clean_engine.cli(verb, "ls", *args).stdout.rstrip("\n")
+        if isinstance(result, FormattedResult):
+            assert result.body() == expected
+        else:
+            assert isinstance(result, TableResult)
+            lines = [re.split(r"\s{2,}", line.strip()) for line in expected.splitlines()]
+            if "-q" not in args:  # the CLI heads a table, not a bare list
+                assert result.grid.columns == lines.pop(0)
+            assert result.grid.rows == lines
+    finally:
+        clean_engine.cli("network", "rm", "dh-lsnet")
+        clean_engine.cli("volume", "rm", "dh-lsvol")
