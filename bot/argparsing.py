@@ -39,7 +39,8 @@ class DockerArgumentParser(argparse.ArgumentParser):
     ) -> None:
         """A boolean flag that, like pflag's, also accepts --name=true|false. With
         `unset=None` it is None unless given, for flags whose absence means "the engine's
-        default" and `--name=false` means false (the CLI's flags.Changed)."""
+        default" and `--name=false` means false (the CLI's flags.Changed); `unset=True` is a
+        flag that is on unless `--name=false`."""
         self.bool_flags.update(n for n in names if n.startswith("--"))
         if dest:
             self.add_argument(*names, action="store_true", help=help, dest=dest, default=unset)
@@ -79,7 +80,9 @@ class DockerArgumentParser(argparse.ArgumentParser):
                 self.error(str(exc))
         for name in given_false:
             action = self._option_string_actions[name]
-            if action.default is None and getattr(ns, action.dest) is None:
+            # Only flags whose default is not false (None: unset; True: on unless said)
+            # need the word; for the rest `--x=false` is the default already.
+            if action.default is not False and getattr(ns, action.dest) == action.default:
                 setattr(ns, action.dest, False)
         return ns
 

@@ -313,6 +313,8 @@ def image_rm(p: DockerArgumentParser) -> None:
 def history(p: DockerArgumentParser) -> None:
     p.flag("--no-trunc", help="Don't truncate output")
     p.flag("-q", "--quiet", help="Only show image IDs")
+    p.flag("-H", "--human", help="Print sizes and dates in human readable format", unset=True)
+    listing_format(p)
     p.add_argument("image", metavar="IMAGE")
 
 

@@ -477,6 +477,7 @@ class ImageHistory(Command):
     no_trunc: bool = False
     quiet: bool = False
     human: bool = True
+    format: str | None = Field(default=None, title="--format")
 
 
 class SearchImages(Command):

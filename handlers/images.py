@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
 import docker
@@ -26,6 +27,7 @@ from handlers.errors import EngineError, UsageError
 from handlers.progress import LayerTracker
 from handlers.registry import DOCKER_HUB, catalog_search, registry_of, split_reference
 from handlers.results import (
+    HISTORY_HEADERS,
     IMAGES_HEADERS,
     BatchResult,
     FormattedResult,
@@ -35,12 +37,12 @@ from handlers.results import (
     PushResult,
     SearchHit,
     SearchResult,
-    Table,
     TableResult,
     TagResult,
     TextResult,
+    listing,
 )
-from handlers.template import listing_template, render_listing
+from handlers.template import Row, listing_template, render_listing
 from handlers.units import human_duration, human_size
 
 
@@ -169,38 +171,46 @@ def remove_images(command: RemoveImages, client: docker.DockerClient) -> BatchRe
     return result
 
 
-def image_history(command: ImageHistory, client: docker.DockerClient) -> TableResult:
-    import time
-
+def image_history(
+    command: ImageHistory, client: docker.DockerClient
+) -> TableResult | FormattedResult:
     now = time.time()
     rows = []
     for layer in client.api.history(command.image):
         layer_id = str(layer.get("Id", "<missing>"))
-        shown_id = (
-            layer_id
-            if command.no_trunc or layer_id == "<missing>"
-            else layer_id.removeprefix("sha256:")[:12]
-        )
         created_by = str(layer.get("CreatedBy", ""))
         if not command.no_trunc and len(created_by) > 45:
             created_by = created_by[:44] + "…"
+        created = int(layer.get("Created", 0))
+        # Go's RFC 3339: the local zone, "Z" when that is UTC.
+        stamp = datetime.fromtimestamp(created).astimezone().isoformat().replace("+00:00", "Z")
         rows.append(
-            [
-                shown_id,
-                f"{human_duration(now - layer.get('Created', 0))} ago",
-                created_by,
-                human_size(layer.get("Size", 0), 3),
-                str(layer.get("Comment", "")),
-            ]
+            Row(
+                {
+                    "Comment": str(layer.get("Comment", "")),
+                    "CreatedAt": stamp,
+                    "CreatedBy": created_by,
+                    # -H=false: times and sizes as the machine has them, as the CLI
+                    "CreatedSince": f"{human_duration(now - created)} ago"
+                    if command.human
+                    else stamp,
+                    "ID": layer_id
+                    if command.no_trunc or layer_id == "<missing>"
+                    else layer_id.removeprefix("sha256:")[:12],
+                    "Size": human_size(layer.get("Size", 0), 3)
+                    if command.human
+                    else str(layer.get("Size", 0)),
+                },
+                {},
+            )
         )
-    if command.quiet:
-        return TableResult(
-            title=f"history of {command.image}",
-            grid=Table(columns=["IMAGE"], rows=[[r[0]] for r in rows]),
-        )
-    return TableResult(
-        title=f"history of {command.image}",
-        grid=Table(columns=["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"], rows=rows),
+    return listing(
+        f"history of {command.image}",
+        rows,
+        HISTORY_HEADERS,
+        ["ID", "CreatedSince", "CreatedBy", "Size", "Comment"],
+        format=command.format,
+        quiet="ID" if command.quiet else None,
     )
 
 

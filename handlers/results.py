@@ -421,6 +421,14 @@ class FormattedResult(Result):
         return True
 
 
+HISTORY_HEADERS = {
+    "Comment": "COMMENT",
+    "CreatedAt": "CREATED AT",
+    "CreatedBy": "CREATED BY",
+    "CreatedSince": "CREATED",
+    "ID": "IMAGE",
+    "Size": "SIZE",
+}
 NETWORK_HEADERS = {
     "CreatedAt": "CREATED AT",
     "Driver": "DRIVER",

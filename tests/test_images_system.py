@@ -85,6 +85,27 @@ def _steady(line: str) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e")
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--format", "{{.ID}} {{.CreatedBy}} {{.Size}} {{.Comment}} {{.CreatedAt}}"),
+        ("--format", "table {{.ID}}\t{{.Size}}\t{{.Comment}}"),
+        ("--human=false", "--format", "{{.CreatedSince}} {{.Size}}"),
+        ("--no-trunc", "--format", "{{.ID}}"),
+        ("-q",),
+        ("-q", "--no-trunc"),
+    ],
+)
+def test_image_history_matches_the_cli(engine: Engine, args: tuple[str, ...]) -> None:
+    result = run(engine, shlex.join(("image", "history", *args, TEST_IMAGE)))
+    expected = engine.cli("image", "history", *args, TEST_IMAGE).stdout.rstrip("\n")
+    if "-q" in args:
+        assert "\n".join(row[0] for row in result.table().rows) == expected
+    else:
+        assert isinstance(result, FormattedResult)
+        assert result.body() == expected
+
+
 def test_version_and_info_format_match_the_cli(engine: Engine) -> None:
     for verb, template in [
         ("version", "{{.Server.Version}} {{.Server.APIVersion}} {{.Server.Os}}"),
