@@ -393,6 +393,7 @@ def volume_ls(p: DockerArgumentParser) -> None:
 
 def df(p: DockerArgumentParser) -> None:
     p.flag("-v", "--verbose", help="Show detailed information on space usage")
+    listing_format(p)
 
 
 def audit(p: DockerArgumentParser) -> None:

@@ -616,6 +616,7 @@ class Mute(Mutation):
 class DiskUsage(Command):
     verb: Literal["system:df"] = "system:df"
     verbose: bool = False
+    format: str | None = Field(default=None, title="--format")
 
 
 AnyCommand = Annotated[

@@ -421,6 +421,13 @@ class FormattedResult(Result):
         return True
 
 
+DF_HEADERS = {
+    "Active": "ACTIVE",
+    "Reclaimable": "RECLAIMABLE",
+    "Size": "SIZE",
+    "TotalCount": "TOTAL",
+    "Type": "TYPE",
+}
 HISTORY_HEADERS = {
     "Comment": "COMMENT",
     "CreatedAt": "CREATED AT",

@@ -14,14 +14,15 @@ from handlers.context import Context
 from handlers.images import image_summary
 from handlers.progress import ProgressReport
 from handlers.results import (
+    DF_HEADERS,
     EngineInfo,
     EngineVersion,
     FormattedResult,
     PruneResult,
-    Table,
     TableResult,
+    listing,
 )
-from handlers.template import align_columns, render
+from handlers.template import Row, align_columns, render
 from handlers.units import human_duration, human_size, point_in_time
 
 
@@ -139,10 +140,17 @@ def disk_usage(command: DiskUsage, client: docker.DockerClient) -> TableResult |
         ],
     ]
     title = f"disk usage on {command.host}"
-    if command.verbose:
+    if command.verbose and not command.format:
         return FormattedResult(title=title, lines=_verbose_usage(raw, cache_size))
-    grid = Table(columns=["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"], rows=rows)
-    return TableResult(title=title, grid=grid)
+    fields = ["Type", "TotalCount", "Active", "Size", "Reclaimable"]
+    return listing(
+        title,
+        [Row(dict(zip(fields, row, strict=True)), {}) for row in rows],
+        DF_HEADERS,
+        fields,
+        format=command.format,
+        quiet=None,
+    )
 
 
 def _verbose_usage(raw: dict[str, Any], cache_size: int) -> list[str]:

@@ -82,6 +82,15 @@ def test_system_df_matches_cli(clean_engine: Engine) -> None:
     assert result.grid.rows == expected
 
 
+@pytest.mark.parametrize("template", ["json", "table {{.Type}}\t{{.Size}}", "{{.Type}}:{{.Active}}"])
+def test_system_df_format_matches_cli(clean_engine: Engine, template: str) -> None:
+    clean_engine.cli("create", "--name", "dfidle", TEST_IMAGE)
+    result = do(clean_engine, shlex.join(["system", "df", "--format", template]))
+    assert isinstance(result, FormattedResult)
+    expected = clean_engine.cli("system", "df", "--format", template).stdout.rstrip("\n")
+    assert result.body() == expected
+
+
 def test_system_prune_removes_stopped_containers_and_unused_networks(clean_engine: Engine) -> None:
     clean_engine.cli("create", "--name", "stale", TEST_IMAGE)
     clean_engine.cli("run", "-d", "--name", "alive", TEST_IMAGE, "sleep", "300")
