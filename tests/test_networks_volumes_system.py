@@ -82,7 +82,10 @@ def test_system_df_matches_cli(clean_engine: Engine) -> None:
     assert result.grid.rows == expected
 
 
-@pytest.mark.parametrize("template", ["json", "table {{.Type}}\t{{.Size}}", "{{.Type}}:{{.Active}}"])
+DF_TEMPLATES = ["json", "table {{.Type}}\t{{.Size}}", "{{.Type}} {{.Active}}"]
+
+
+@pytest.mark.parametrize("template", DF_TEMPLATES)
 def test_system_df_format_matches_cli(clean_engine: Engine, template: str) -> None:
     clean_engine.cli("create", "--name", "dfidle", TEST_IMAGE)
     result = do(clean_engine, shlex.join(["system", "df", "--format", template]))
