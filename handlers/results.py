@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from handlers.template import Row, listing_template, render_listing
-from handlers.units import human_duration, human_size
+from handlers.units import go_time, human_duration, human_size
 
 
 class Table(BaseModel):
@@ -134,10 +134,10 @@ class ContainerSummary(BaseModel):
             size += f" (virtual {human_size(self.size_root_fs, 3)})"
         fields = {
             "Command": _quote_command(self.command, 0 if no_trunc else 20),
-            "CreatedAt": _local_time(self.created),
-            "ID": self.id if no_trunc else self.id[:12],
+            "CreatedAt": go_time(datetime.fromtimestamp(self.created, UTC)),
+            "ID": self.shown_id(no_trunc),
             "Image": self.image,
-            "Labels": ",".join(f"{k}={v}" for k, v in sorted(self.labels.items())),
+            "Labels": labels_text(self.labels),
             "LocalVolumes": str(self.local_volumes),
             "Mounts": ",".join(m if no_trunc else _ellipsis(m, 15) for m in self.mounts),
             "Names": ",".join(self.names) if no_trunc else self.name,
@@ -150,6 +150,9 @@ class ContainerSummary(BaseModel):
             "Status": self.status,
         }
         return Row(fields, self.labels)
+
+    def shown_id(self, no_trunc: bool) -> str:
+        return self.id if no_trunc else self.id[:12]
 
     @property
     def name(self) -> str:
@@ -205,11 +208,6 @@ IMAGES_HEADERS = {
 }
 
 
-def _local_time(seconds: int) -> str:
-    """Go's time.Time.String() of a unix time, in the bot's zone."""
-    return datetime.fromtimestamp(seconds).astimezone().strftime("%Y-%m-%d %H:%M:%S %z %Z")
-
-
 def _ellipsis(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
@@ -228,7 +226,8 @@ class ContainerList(Result):
     def table(self) -> Table:
         now = datetime.now(UTC).timestamp()
         if self.quiet:
-            return Table(columns=["CONTAINER ID"], rows=[[self._id(c)] for c in self.containers])
+            rows = [[c.shown_id(self.no_trunc)] for c in self.containers]
+            return Table(columns=["CONTAINER ID"], rows=rows)
         # The CLI's default table: these fields, and SIZE after NAMES with -s.
         shown = ["ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names"]
         shown += ["Size"] if self.size else []
@@ -242,9 +241,6 @@ class ContainerList(Result):
             marks=[c.mark for c in self.containers],
         )
 
-    def _id(self, container: ContainerSummary) -> str:
-        return container.id if self.no_trunc else container.id[:12]
-
 
 class ImageSummary(BaseModel):
     id: str
@@ -256,12 +252,12 @@ class ImageSummary(BaseModel):
 
     def cli_rows(self, no_trunc: bool, now: float) -> list[Row]:
         """The fields `docker images --format` knows, a row per name."""
-        image_id = self.id if no_trunc else self.id.removeprefix("sha256:")[:12]
+        image_id = self.shown_id(no_trunc)
         return [
             Row(
                 {
                     "Containers": "N/A",
-                    "CreatedAt": _local_time(self.created),
+                    "CreatedAt": go_time(datetime.fromtimestamp(self.created, UTC)),
                     "CreatedSince": f"{human_duration(now - self.created)} ago",
                     "Digest": digest,
                     "ID": image_id,
@@ -276,6 +272,9 @@ class ImageSummary(BaseModel):
             )
             for repo, tag, digest in self.references()
         ]
+
+    def shown_id(self, no_trunc: bool) -> str:
+        return self.id if no_trunc else self.id.removeprefix("sha256:")[:12]
 
     def references(self) -> list[tuple[str, str, str]]:
         """(repository, tag, digest) rows the way `docker images` expands an image."""
@@ -306,7 +305,7 @@ class ImageList(Result):
         if self.quiet:
             # One line per name, as docker 28 prints them: an image tagged twice is listed
             # twice.
-            rows = [[self._id(i)] for i in self.images for _ in i.references()]
+            rows = [[i.shown_id(self.no_trunc)] for i in self.images for _ in i.references()]
             return Table(columns=["IMAGE ID"], rows=rows)
         # The CLI's default table: these fields, and DIGEST after TAG with --digests.
         shown = ["Repository", "Tag", *(["Digest"] if self.digests else [])]
@@ -317,9 +316,6 @@ class ImageList(Result):
             for fields in image.cli_rows(self.no_trunc, now)
         ]
         return Table(columns=[IMAGES_HEADERS[name] for name in shown], rows=rows)
-
-    def _id(self, image: ImageSummary) -> str:
-        return image.id if self.no_trunc else image.id.removeprefix("sha256:")[:12]
 
 
 class EngineVersion(Result):

@@ -136,17 +136,18 @@ def point_in_time(text: str) -> float:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
+def go_time(moment: datetime, fraction: str = "") -> str:
+    """Go's time.Time.String() in the local zone: `2026-11-28 09:53:24.001110307 +0000 UTC`
+    (`fraction`: the digits after the second, trailing zeros cut; none for whole seconds)."""
+    local = moment.astimezone()
+    second = f".{fraction}" if fraction else ""
+    return local.strftime("%Y-%m-%d %H:%M:%S") + second + local.strftime(" %z %Z")
+
+
 def go_time_text(stamp: str) -> str:
-    """An Engine RFC 3339 time as Go's time.Time.String() writes it in the local zone:
-    `2026-11-28 09:53:24.001110307 +0000 UTC` (nanoseconds kept, trailing zeros cut)."""
+    """An Engine RFC 3339 time as Go's time.Time.String() writes it, nanoseconds kept."""
     whole, _, rest = stamp.partition(".")
     digits = rest[: len(rest) - len(rest.lstrip("0123456789"))]
     zone = rest[len(digits) :] if rest else whole[19:]
     moment = datetime.fromisoformat(whole[:19] + (zone.replace("Z", "+00:00") or "+00:00"))
-    local = moment.astimezone()
-    fraction = digits.rstrip("0")
-    return (
-        local.strftime("%Y-%m-%d %H:%M:%S")
-        + (f".{fraction}" if fraction else "")
-        + local.strftime(" %z %Z")
-    )
+    return go_time(moment, digits.rstrip("0"))
