@@ -8,6 +8,7 @@ messages; a field's `title` is the flag a user typed, so errors can name it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -61,14 +62,10 @@ def _options(values: Any) -> Any:
 
 def _labels(values: Any) -> Any:
     if isinstance(values, list):
-        labels = {}
         for value in map(str, values):
-            name, _, label = value.partition("=")
-            if not name:
+            if value.partition("=")[0] == "":
                 raise ValueError(f"invalid label '{value}': empty name")
-            labels[name] = label
-        return labels
-    return values
+    return _options(values)
 
 
 def _env(value: str) -> str:
@@ -82,13 +79,10 @@ def _env(value: str) -> str:
     return value
 
 
-def _env_last_wins(values: list[str]) -> list[str]:
-    # The CLI keeps one entry per name, the last given (`-e A=1 -e A=2` is A=2); the order
-    # of the rest is not defined there, so keep the order of first mention.
-    by_name: dict[str, str] = {}
-    for value in values:
-        by_name[value.partition("=")[0]] = value
-    return list(by_name.values())
+def _last_per_name(name_of: Callable[[Any], str]) -> AfterValidator:
+    """One entry per name, the last given, as the CLI keeps `-e A=1 -e A=2` (A=2) and
+    repeated `--ulimit`s; the CLI's order is a Go map's, so keep the order of first mention."""
+    return AfterValidator(lambda values: list({name_of(v): v for v in values}.values()))
 
 
 def _one_network(values: Any) -> Any:
@@ -114,11 +108,6 @@ def _one_network(values: Any) -> Any:
 def _device(spec: str) -> str:
     split_device(spec)
     return spec
-
-
-def _ulimit_last_wins(values: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    # One limit per name, the last given, as the CLI keeps them.
-    return list({limit["Name"]: limit for limit in values}.values())
 
 
 def _pull(value: Any) -> Any:
@@ -217,7 +206,7 @@ class RunContainer(Mutation):
     detach: bool = False
     name: str | None = None
     auto_remove: bool = Field(False, title="--rm")
-    env: Annotated[list[str], _each(_env), AfterValidator(_env_last_wins)] = Field(
+    env: Annotated[list[str], _each(_env), _last_per_name(lambda e: e.partition("=")[0])] = Field(
         default_factory=list, title="-e, --env"
     )
     labels: Annotated[dict[str, str], BeforeValidator(_labels)] = Field(
@@ -298,7 +287,7 @@ class RunContainer(Mutation):
         default_factory=dict, title="--log-opt"
     )
     ulimits: Annotated[
-        list[dict[str, Any]], _each(parse_ulimit), AfterValidator(_ulimit_last_wins)
+        list[dict[str, Any]], _each(parse_ulimit), _last_per_name(lambda u: u["Name"])
     ] = Field(default_factory=list, title="--ulimit")
     sysctls: Annotated[dict[str, str], BeforeValidator(_sysctls)] = Field(
         default_factory=dict, title="--sysctl"
