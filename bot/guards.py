@@ -125,9 +125,9 @@ def check_run(command: RunContainer, guards: Guards) -> RunContainer:
         # so the cap holds for them too; -1 is no limit at all.
         period = command.cpu_period or 100_000
         cpus = command.cpu_quota * NANO // period if command.cpu_quota > 0 else 0
+    # With a quota, `cpus` is set, so no default --cpus is added beside it (the engine
+    # would refuse the pair).
     update = _limits(command.memory, cpus, command.pids_limit, guards, apply_defaults=True)
-    if command.cpus is None and command.cpu_quota:
-        update.pop("cpus", None)
     return command.model_copy(update=update)
 
 
