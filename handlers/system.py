@@ -33,7 +33,7 @@ def show_version(
     if command.format:
         # The CLI's .Client is the CLI itself; here the client is Dockhand's docker-py.
         about = {"Client": {"Version": docker.__version__, "ApiVersion": client.api.api_version}}
-        lines = [render(command.format, {**about, "Server": raw})]
+        lines = [render(command.format, {**about, "Server": raw}, go_names=True)]
         return FormattedResult(title=f"version of {command.host}", lines=lines)
     components = {
         c["Name"]: c.get("Version", "")
@@ -57,7 +57,8 @@ def show_version(
 def show_info(command: ShowInfo, client: docker.DockerClient) -> EngineInfo | FormattedResult:
     raw = client.info()
     if command.format:
-        return FormattedResult(title=f"info of {command.host}", lines=[render(command.format, raw)])
+        lines = [render(command.format, raw, go_names=True)]
+        return FormattedResult(title=f"info of {command.host}", lines=lines)
     return EngineInfo(
         host=command.host,
         name=raw.get("Name", ""),

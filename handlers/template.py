@@ -19,11 +19,14 @@ _PATH = re.compile(r"^\.([A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*)?$")
 FUNCTIONS = ("json", "upper", "lower", "index", "len", "title", "join")
 
 
-def render(template: str, obj: Any) -> str:
+def render(template: str, obj: Any, *, go_names: bool = False) -> str:
+    """`go_names`: the CLI evaluates this template over a typed struct (version, info),
+    whose Go field names may differ from the JSON keys in case: .Server.APIVersion is
+    "ApiVersion". inspect works on the raw JSON, where keys are exact."""
     out, pos = [], 0
     for match in _ACTION.finditer(template):
         out.append(template[pos : match.start()])
-        out.append(_evaluate(match.group(1), obj, template))
+        out.append(_evaluate(match.group(1), obj, template, go_names))
         pos = match.end()
     rest = template[pos:]
     if "{{" in rest or "}}" in rest:
@@ -32,7 +35,7 @@ def render(template: str, obj: Any) -> str:
     return "".join(out)
 
 
-def _evaluate(action: str, obj: Any, template: str) -> str:
+def _evaluate(action: str, obj: Any, template: str, go_names: bool) -> str:
     try:
         words = shlex.split(action)
     except ValueError:
@@ -40,7 +43,7 @@ def _evaluate(action: str, obj: Any, template: str) -> str:
     if not words:
         raise UsageError("template parsing error: empty action", token=template)
     if len(words) == 1:
-        found, value = _lookup(words[0], obj, template)
+        found, value = _lookup(words[0], obj, template, go_names)
         return go_string(value) if value is not None else _empty(words[0], found)
     func, args = words[0], words[1:]
     if func == ".Label" and isinstance(obj, Row):
@@ -50,7 +53,7 @@ def _evaluate(action: str, obj: Any, template: str) -> str:
             f'template: function "{func}" not defined (supported: {", ".join(FUNCTIONS)})',
             token=func,
         )
-    value = _lookup(args[0], obj, template)[1]
+    value = _lookup(args[0], obj, template, go_names)[1]
     if func == "json":
         return json.dumps(value, separators=(",", ":"))
     if func == "upper":
@@ -72,7 +75,7 @@ def _evaluate(action: str, obj: Any, template: str) -> str:
     return "<no value>"
 
 
-def _lookup(path: str, obj: Any, template: str) -> tuple[bool, Any]:
+def _lookup(path: str, obj: Any, template: str, go_names: bool) -> tuple[bool, Any]:
     """Whether the path is in the object, and its value."""
     if not _PATH.match(path):
         raise UsageError(
@@ -82,9 +85,7 @@ def _lookup(path: str, obj: Any, template: str) -> tuple[bool, Any]:
     for part in path.strip(".").split(".") if path != "." else []:
         if not isinstance(value, dict):
             raise UsageError(f"template: can't evaluate field {part} in {path}", token=path)
-        if part not in value:
-            # Typed structs (version's) take Go's field name where the JSON key differs
-            # only in case: .Server.APIVersion is "ApiVersion".
+        if part not in value and go_names:
             part = next((key for key in value if key.lower() == part.lower()), part)
         if part not in value:
             return False, None

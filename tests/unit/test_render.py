@@ -17,6 +17,7 @@ from handlers.results import (
     Table,
     displayable_ports,
 )
+from handlers.template import render
 
 
 def _container(n: int, state: str = "running") -> ContainerSummary:
@@ -112,3 +113,12 @@ def test_ports_runs_are_written_when_broken_then_in_order_of_kind() -> None:
     exposed += [PortMapping(private_port=p, type=t) for p, t in [(443, "tcp"), (5353, "udp")]]
     assert displayable_ports(exposed) == "80/tcp, 53/udp, 5353/udp, 443/tcp"
     assert displayable_ports([]) == ""
+
+
+def test_template_keys_are_exact_except_over_typed_structs() -> None:
+    # inspect walks raw JSON, as the CLI does: a key in other case is not there.
+    assert render("{{.id}}", {"Id": "abc"}) == "<no value>"
+    # version and info are Go structs in the CLI: .APIVersion is the JSON's ApiVersion.
+    assert render("{{.Server.APIVersion}}", {"Server": {"ApiVersion": "1.41"}}, go_names=True) == (
+        "1.41"
+    )
