@@ -61,18 +61,18 @@ def list_containers(
         limit=command.last,
         size=command.size or ".Size" in (template or ""),
     )
-    listing = ContainerList(
+    found_containers = ContainerList(
         containers=[container_summary(raw) for raw in found],
         quiet=command.quiet,
         no_trunc=command.no_trunc,
         size=command.size,
     )
     if template is None:
-        return listing
+        return found_containers
     now = time.time()
-    rows = [c.cli_fields(command.no_trunc, now) for c in listing.containers]
+    rows = [c.cli_fields(command.no_trunc, now) for c in found_containers.containers]
     return FormattedResult(
-        title=listing.summary(), lines=render_listing(template, rows, PS_HEADERS)
+        title=found_containers.summary(), lines=render_listing(template, rows, PS_HEADERS)
     )
 
 

@@ -52,16 +52,16 @@ def list_images(command: ListImages, client: docker.DockerClient) -> ImageList |
         filters.setdefault("reference", []).append(command.repository)
     found = client.api.images(all=command.all, filters=filters or None)
     images = sorted((image_summary(raw) for raw in found), key=lambda i: -i.created)
-    listing = ImageList(
+    found_images = ImageList(
         images=images, quiet=command.quiet, digests=command.digests, no_trunc=command.no_trunc
     )
     template = listing_template(command.format, command.quiet)
     if template is None:
-        return listing
+        return found_images
     now = time.time()
     rows = [row for image in images for row in image.cli_rows(command.no_trunc, now)]
     return FormattedResult(
-        title=listing.summary(), lines=render_listing(template, rows, IMAGES_HEADERS)
+        title=found_images.summary(), lines=render_listing(template, rows, IMAGES_HEADERS)
     )
 
 
@@ -201,7 +201,6 @@ def image_history(
                     if command.human
                     else str(layer.get("Size", 0)),
                 },
-                {},
             )
         )
     return listing(

@@ -146,7 +146,7 @@ def disk_usage(command: DiskUsage, client: docker.DockerClient) -> TableResult |
     fields = ["Type", "TotalCount", "Active", "Size", "Reclaimable"]
     return listing(
         title,
-        [Row(dict(zip(fields, row, strict=True)), {}) for row in rows],
+        [Row(dict(zip(fields, row, strict=True))) for row in rows],
         DF_HEADERS,
         fields,
         format=command.format,

@@ -151,9 +151,9 @@ def go_string(value: Any) -> str:
 class Row(dict[str, Any]):
     """A listing row's fields, and the labels `{{.Label "key"}}` reads (not a field)."""
 
-    def __init__(self, fields: dict[str, Any], labels: dict[str, str]) -> None:
+    def __init__(self, fields: dict[str, Any], labels: dict[str, str] | None = None) -> None:
         super().__init__(fields)
-        self.labels = labels
+        self.labels = labels or {}
 
 
 def listing_template(format: str | None, quiet: bool) -> str | None:
