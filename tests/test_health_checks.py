@@ -60,22 +60,16 @@ def test_on_failure_exhausted_is_reported_once(clean_engine: Engine) -> None:
     assert clean_engine.cli("inspect", "-f", "{{.RestartCount}}", "flaky").stdout.strip() == "2"
 
 
+def run_unhealthy(engine: Engine, name: str) -> None:
+    """A container whose health check always fails, reported unhealthy after a second."""
+    engine.cli(
+        "run", "-d", "--name", name, "--health-cmd", "false", "--health-interval", "1s",
+        "--health-retries", "1", TEST_IMAGE, "sleep", "300",
+    )  # fmt: skip
+
+
 def test_unhealthy_healed_then_escalated(clean_engine: Engine) -> None:
-    clean_engine.cli(
-        "run",
-        "-d",
-        "--name",
-        "sick",
-        "--health-cmd",
-        "false",
-        "--health-interval",
-        "1s",
-        "--health-retries",
-        "1",
-        TEST_IMAGE,
-        "sleep",
-        "300",
-    )
+    run_unhealthy(clean_engine, "sick")
     found, _ = passes(
         clean_engine,
         10,
@@ -90,21 +84,7 @@ def test_unhealthy_healed_then_escalated(clean_engine: Engine) -> None:
 
 
 def test_unhealthy_reported_once_without_autoheal(clean_engine: Engine) -> None:
-    clean_engine.cli(
-        "run",
-        "-d",
-        "--name",
-        "sick2",
-        "--health-cmd",
-        "false",
-        "--health-interval",
-        "1s",
-        "--health-retries",
-        "1",
-        TEST_IMAGE,
-        "sleep",
-        "300",
-    )
+    run_unhealthy(clean_engine, "sick2")
     found, _ = passes(clean_engine, 6, filters={"name": ["sick2"]})
     assert kinds(found, "sick2") == ["unhealthy"]
 
