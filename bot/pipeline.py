@@ -5,20 +5,22 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import docker.errors
 import redis
 
 from bot import messages
 from bot.audit import Audit, redact
 from bot.confirm import ConfirmStore, Pending
 from bot.credentials import Credentials
-from bot.guards import check_existing
 from bot.logs import REQUEST_ID, new_request_id
 from bot.metrics import Metrics, outcome_of
 from bot.parser import overview, parse, usage_of
 from bot.policy import Decision, Policy, Requester
+from bot.references import EngineReferences
 from bot.render import (
     Origin,
     Reply,
@@ -28,9 +30,11 @@ from bot.render import (
     preview_reply,
     reply_for,
 )
+from bot.safety import Check, Refusal, admit_request
 from handlers import run_handler
 from handlers.commands import (
     Command,
+    ConnectNetwork,
     ContainerAction,
     Help,
     Logout,
@@ -42,7 +46,7 @@ from handlers.commands import (
     ShowAudit,
     UpdateContainers,
 )
-from handlers.context import Context, RegistryAuth
+from handlers.context import Admit, Context, RegistryAuth
 from handlers.engines import Engines, translate_engine_errors
 from handlers.errors import DockhandError, NotAllowed, UsageError
 from handlers.preview import preview
@@ -55,7 +59,6 @@ if TYPE_CHECKING:
     from jobs.schedules import Schedules
 
 log = logging.getLogger("dockhand.pipeline")
-_STARTS = {"container:start", "container:restart", "container:unpause"}
 _PROTECTED_VERBS = {
     "container:stop",
     "container:rm",
@@ -64,6 +67,8 @@ _PROTECTED_VERBS = {
     "container:pause",
     "container:update",
     "container:rename",
+    "network:connect",
+    "network:disconnect",
 }
 
 
@@ -123,8 +128,10 @@ class Pipeline:
         progress: Progress | None = None,
         login: RegistryAuth | None = None,
         requester: Requester | None = None,
+        waived: list[str] | None = None,
     ) -> Result:
-        """Run a command's handler against its host. `login` is a password just entered."""
+        """Run a command's handler against its host. `login` is a password just entered;
+        safety refusals waived for an exempt role are appended to `waived`."""
         if isinstance(command, Help):
             return help_result(command)
         if isinstance(command, ShowAudit):
@@ -149,6 +156,7 @@ class Pipeline:
             credentials=(lambda server: login) if login else lookup,
             attach_timeout=self.run_wait,
             host_credentials=self.host_credentials,
+            admit=self.admission(command.host, requester, waived),
         )
         url = self.engines.url(command.host)
         client = self.engines.client(command.host)
@@ -176,13 +184,14 @@ class Pipeline:
         that is not yet confirmed gets its preview and a pending confirmation instead."""
         started = time.monotonic()
         command = prepared.command
+        waived = list(prepared.decision.waived)
         try:
             if not confirmed and self._needs_confirmation(command):
                 pending_reply = self._ask_confirmation(prepared)
                 if pending_reply is not None:
                     self._record_prepared(prepared, "awaiting confirmation", started)
                     return pending_reply
-            result = self.execute(command, progress, login, prepared.requester)
+            result = self.execute(command, progress, login, prepared.requester, waived)
         except Exception as exc:
             reply = self.failure(exc, prepared.text)
             self._record_prepared(
@@ -197,8 +206,8 @@ class Pipeline:
         context = "" if isinstance(command, Help) else f"{command.host} · {elapsed:.2f} s"
         if by and context:
             context = f"{by} · {context}"
-        if prepared.decision.waived:
-            context = f"{context} · :warning: {'; '.join(prepared.decision.waived)}".strip(" ·")
+        if waived:
+            context = f"{context} · :warning: {'; '.join(dict.fromkeys(waived))}".strip(" ·")
         reply = reply_for(
             result, ephemeral=not command.changes_state, context=context, origin=origin
         )
@@ -221,6 +230,30 @@ class Pipeline:
             reference = new_request_id()
         log.error("unexpected error ref=%s for %r", reference, redact(text), exc_info=exc)
         return apology_reply(reference)
+
+    def admission(self, host: str, requester: Requester | None, waived: list[str] | None) -> Admit:
+        """The safety check (bot/safety.py) the handlers call on each engine request, with
+        references resolved on `host`. Nothing is waved through: a refusal raises, unless
+        the requester's role is exempt, and then it is kept in `waived` to be said."""
+        url = self.engines.url(host)
+        # The engine's own socket, wherever DOCKER_HOST puts it, is as off-limits as the
+        # well-known paths.
+        sockets = (url.removeprefix("unix://"),) if url.startswith("unix://") else ()
+        check = Check(self.policy.guards, EngineReferences(self.engines.client(host).api), sockets)
+        exempt = requester is not None and self.policy.exempt(requester)
+
+        def admit(kind: str, body: Mapping[str, Any], target: str) -> None:
+            try:
+                admit_request(check, kind, body, target)
+            except Refusal as refusal:
+                if not exempt or requester is None:
+                    raise
+                roles = ", ".join(self.policy.roles_of(requester))
+                log.warning("waived for %s (%s): %s", requester.user, roles, refusal.message)
+                if waived is not None:
+                    waived.append(f"{refusal.rule} waived for {roles}")
+
+        return admit
 
     # --- confirmations -------------------------------------------------------------------
 
@@ -335,32 +368,25 @@ class Pipeline:
     # --- engine-side checks ----------------------------------------------------------------
 
     def _check_targets(self, command: Command, client: Any, requester: Requester) -> None:
-        """Protected containers, and guards on containers made outside Dockhand."""
+        """Protected containers: only admins may act on them. The label protects when it is
+        there with any value but `false` (`on`, `yes`, empty: people write all of these)."""
         verb = str(getattr(command, "verb", ""))
         names: list[str] = []
         if isinstance(command, ContainerAction | UpdateContainers):
             names = command.containers
-        elif isinstance(command, RenameContainer):
+        elif isinstance(command, RenameContainer | ConnectNetwork):
             names = [command.container]
-        if not names or (verb not in _PROTECTED_VERBS and verb not in _STARTS):
+        if not names or verb not in _PROTECTED_VERBS or self.policy.is_admin(requester):
             return
         label = self.policy.protected_label
         for name in names:
             try:
                 found = client.api.inspect_container(name)
-            except Exception:  # a missing container is the handler's to report
+            except docker.errors.NotFound:  # a missing container is the handler's to report
                 continue
             labels = (found.get("Config") or {}).get("Labels") or {}
-            protected = str(labels.get(label, "false")).lower() in {"true", "1", "yes", ""}
-            if (
-                verb in _PROTECTED_VERBS
-                and label in labels
-                and protected
-                and not self.policy.is_admin(requester)
-            ):
+            if label in labels and str(labels[label]).strip().lower() != "false":
                 raise NotAllowed(messages.protected(name, label), rule=f"protected {label}")
-            if verb in _STARTS and not self.policy.exempt(requester):
-                check_existing(found.get("HostConfig") or {}, self.policy.guards, name)
 
     # --- audit -------------------------------------------------------------------------------
 

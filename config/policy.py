@@ -78,6 +78,36 @@ def _bytes(value: object) -> object:
     return value
 
 
+class Allowances(BaseModel):
+    """What an admin may open beyond the safety check's defaults, field by field. Each
+    entry widens every role's reach (exempt_roles waive the whole check instead)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: --cap-add values (NET_ADMIN or CAP_NET_ADMIN)
+    capabilities: list[str] = Field(default_factory=list)
+    #: host devices --device may name (PathOnHost)
+    devices: list[str] = Field(default_factory=list)
+    #: log drivers beyond json-file, local, journald and none (any options, no control chars)
+    log_drivers: list[str] = Field(default_factory=list)
+    #: network drivers beyond bridge and overlay (macvlan, ipvlan: the host's segment)
+    network_drivers: list[str] = Field(default_factory=list)
+    #: volume drivers beyond local
+    volume_drivers: list[str] = Field(default_factory=list)
+    #: --security-opt values beyond no-new-privileges and apparmor=docker-default, exactly
+    security_opt: list[str] = Field(default_factory=list)
+    #: --runtime values beyond runc
+    runtimes: list[str] = Field(default_factory=list)
+
+    @field_validator("devices")
+    @classmethod
+    def _device_paths(cls, paths: list[str]) -> list[str]:
+        for path in paths:
+            if not path.startswith("/dev/"):
+                raise ValueError(f"device {path!r} must be a path under /dev/")
+        return paths
+
+
 class Guards(BaseModel):
     """What `run`, `create` and `update` may ask of a host."""
 
@@ -95,6 +125,8 @@ class Guards(BaseModel):
     default_pids: int | None = None
     #: roles the guards do not bind (each use is said in the reply and audited)
     exempt_roles: list[str] = Field(default_factory=list)
+    #: what the safety check refuses by default but this policy allows
+    allow: Allowances = Field(default_factory=Allowances)
 
     _sizes = field_validator("max_memory", "default_memory", mode="before")(_bytes)
 

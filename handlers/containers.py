@@ -268,6 +268,8 @@ def run_container(
 
     if command.pull == "always":
         pull()
+    # The safety check sees this very body, at the last moment before the engine does.
+    context.admit("container.create", body, command.name or "")
     try:
         created = api.create_container_from_config(
             body, name=command.name, platform=command.platform
@@ -276,6 +278,7 @@ def run_container(
         if command.pull != "missing":
             raise
         pull()
+        context.admit("container.create", body, command.name or "")
         created = api.create_container_from_config(
             body, name=command.name, platform=command.platform
         )
@@ -335,10 +338,20 @@ def _run_attached(api: docker.APIClient, result: ContainerRun, wait: float) -> C
 # --- one verb over many containers -----------------------------------------------------
 
 
-def container_action(command: ContainerAction, client: docker.DockerClient) -> BatchResult:
-    """The CLI goes on past a failing container and reports each; so do we."""
+_STARTS = {"start", "restart", "unpause"}
+
+
+def container_action(
+    command: ContainerAction, client: docker.DockerClient, context: Context
+) -> BatchResult:
+    """The CLI goes on past a failing container and reports each; so do we. A container
+    that would run again is checked first, all of them before any starts: one that fails
+    the safety check refuses the whole command, so nothing is half done."""
     api = client.api
     verb = command.verb.split(":")[1]
+    if verb in _STARTS:
+        for name in command.containers:
+            context.admit("container.start", {}, name)
     result = BatchResult(verb=command.verb)
     for name in command.containers:
         try:
@@ -367,7 +380,24 @@ def rename_container(command: RenameContainer, client: docker.DockerClient) -> B
     return BatchResult(verb=command.verb, done=[f"{command.container} → {command.new_name}"])
 
 
-def update_containers(command: UpdateContainers, client: docker.DockerClient) -> BatchResult:
+def update_containers(
+    command: UpdateContainers, client: docker.DockerClient, context: Context
+) -> BatchResult:
+    body = update_body(command)
+    context.admit("container.update", body, "")
+    result = BatchResult(verb=command.verb)
+    for name in command.containers:
+        try:
+            answer = engine_request(client.api, "POST", f"/containers/{name}/update", body=body)
+            result.done.append(name)
+            result.warnings.extend((answer or {}).get("Warnings") or [])
+        except docker.errors.APIError as exc:
+            result.errors.append((name, explain(exc)))
+    return result
+
+
+def update_body(command: UpdateContainers) -> dict[str, Any]:
+    """The body of POST /containers/{id}/update: only what the user set."""
     body: dict[str, Any] = {}
     for key, value in (
         ("NanoCpus", command.cpus),
@@ -385,15 +415,7 @@ def update_containers(command: UpdateContainers, client: docker.DockerClient) ->
             "Name": command.restart.name,
             "MaximumRetryCount": command.restart.maximum_retry_count,
         }
-    result = BatchResult(verb=command.verb)
-    for name in command.containers:
-        try:
-            answer = engine_request(client.api, "POST", f"/containers/{name}/update", body=body)
-            result.done.append(name)
-            result.warnings.extend((answer or {}).get("Warnings") or [])
-        except docker.errors.APIError as exc:
-            result.errors.append((name, explain(exc)))
-    return result
+    return body
 
 
 # --- logs, top, stats ------------------------------------------------------------------

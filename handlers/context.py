@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import BaseModel, SecretStr
 
@@ -29,6 +30,18 @@ def _no_credentials(server: str) -> RegistryAuth | None:
     return None
 
 
+#: (kind, body, target): called with the exact Engine API body right before a request that
+#: makes the engine create, start, mount or attach something ("container.create",
+#: "container.start", "container.update", "network.create", "network.connect",
+#: "volume.create"). It raises to refuse. The bot's pipeline always installs its safety
+#: check here; a handler called directly (a test, a script) runs unchecked.
+Admit = Callable[[str, Mapping[str, Any], str], None]
+
+
+def _unchecked(kind: str, body: Mapping[str, Any], target: str) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class Context:
     progress: Progress | None = None
@@ -39,6 +52,8 @@ class Context:
     #: without stored credentials, may docker-py fall back to the docker config of the user
     #: running Dockhand? Yes for a person at `do`/`console`; never for the shared bot.
     host_credentials: bool = True
+    #: the safety check on each engine request (see Admit)
+    admit: Admit = field(default=_unchecked)
 
     def auth_config(self, registry: str) -> dict[str, str] | None:
         """What to send as X-Registry-Auth: stored credentials, or an explicit anonymous {}

@@ -12,6 +12,8 @@ from handlers.commands import (
     CreateNetwork,
     ListNetworks,
 )
+from handlers.context import Context
+from handlers.engine_api import engine_request
 from handlers.results import (
     NETWORK_HEADERS,
     BatchResult,
@@ -24,7 +26,20 @@ from handlers.template import Row
 from handlers.units import go_time_text
 
 
-def create_network(command: CreateNetwork, client: docker.DockerClient) -> BatchResult:
+def create_network(
+    command: CreateNetwork, client: docker.DockerClient, context: Context
+) -> BatchResult:
+    body = network_body(command)
+    context.admit("network.create", body, command.name)
+    answer = engine_request(client.api, "POST", "/networks/create", body=body)
+    result = BatchResult(verb=command.verb, done=[f"{command.name} ({answer['Id']})"])
+    if answer.get("Warning"):
+        result.warnings.append(answer["Warning"])
+    return result
+
+
+def network_body(command: CreateNetwork) -> dict[str, Any]:
+    """The body of POST /networks/create, as docker-py's create_network builds it."""
     ipam = None
     if command.subnets:
         pools = []
@@ -36,21 +51,22 @@ def create_network(command: CreateNetwork, client: docker.DockerClient) -> Batch
                 pool["IPRange"] = command.ip_ranges[n]
             pools.append(pool)
         ipam = {"Driver": "default", "Config": pools, "Options": {}}
-    answer = client.api.create_network(
-        command.name,
-        driver=command.driver,
-        options=command.options or None,
-        ipam=ipam,
-        internal=command.internal,
-        labels=command.labels or None,
-        attachable=command.attachable,
-        enable_ipv6=command.ipv6,
-        check_duplicate=True,
-    )
-    result = BatchResult(verb=command.verb, done=[f"{command.name} ({answer['Id']})"])
-    if answer.get("Warning"):
-        result.warnings.append(answer["Warning"])
-    return result
+    body: dict[str, Any] = {
+        "Name": command.name,
+        "Driver": command.driver,
+        "Options": command.options or None,
+        "IPAM": ipam,
+        "CheckDuplicate": True,
+    }
+    if command.internal:
+        body["Internal"] = True
+    if command.labels:
+        body["Labels"] = command.labels
+    if command.ipv6:
+        body["EnableIPv6"] = True
+    if command.attachable:
+        body["Attachable"] = True
+    return body
 
 
 def list_networks(
@@ -84,14 +100,18 @@ def list_networks(
     )
 
 
-def connect_network(command: ConnectNetwork, client: docker.DockerClient) -> BatchResult:
+def connect_network(
+    command: ConnectNetwork, client: docker.DockerClient, context: Context
+) -> BatchResult:
     if command.verb == "network:connect":
-        client.api.connect_container_to_network(
-            command.container,
-            command.network,
-            aliases=command.aliases or None,
-            ipv4_address=command.ip,
-        )
+        endpoint: dict[str, Any] = {}
+        if command.aliases:
+            endpoint["Aliases"] = command.aliases
+        if command.ip:
+            endpoint["IPAMConfig"] = {"IPv4Address": command.ip}
+        body = {"Container": command.container, "EndpointConfig": endpoint}
+        context.admit("network.connect", body, command.network)
+        engine_request(client.api, "POST", f"/networks/{command.network}/connect", body=body)
     else:
         client.api.disconnect_container_from_network(
             command.container, command.network, force=command.force

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import docker
 
 from handlers.commands import CreateVolume, ListVolumes
+from handlers.context import Context
+from handlers.engine_api import engine_request
 from handlers.results import (
     VOLUME_HEADERS,
     BatchResult,
@@ -16,14 +20,25 @@ from handlers.results import (
 from handlers.template import Row
 
 
-def create_volume(command: CreateVolume, client: docker.DockerClient) -> BatchResult:
-    answer = client.api.create_volume(
-        name=command.name,
-        driver=command.driver,
-        driver_opts=command.options or None,
-        labels=command.labels or None,
-    )
+def create_volume(
+    command: CreateVolume, client: docker.DockerClient, context: Context
+) -> BatchResult:
+    body = volume_body(command)
+    context.admit("volume.create", body, command.name or "")
+    answer = engine_request(client.api, "POST", "/volumes/create", body=body)
     return BatchResult(verb=command.verb, done=[answer["Name"]])
+
+
+def volume_body(command: CreateVolume) -> dict[str, Any]:
+    """The body of POST /volumes/create, as docker-py's create_volume builds it."""
+    body: dict[str, Any] = {
+        "Name": command.name,
+        "Driver": command.driver,
+        "DriverOpts": command.options or None,
+    }
+    if command.labels:
+        body["Labels"] = command.labels
+    return body
 
 
 def list_volumes(

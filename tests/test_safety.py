@@ -76,7 +76,7 @@ def test_protected_container_only_admins(pipeline: Pipeline, clean_engine: Engin
 def test_create_elsewhere_then_start_is_refused(pipeline: Pipeline, clean_engine: Engine) -> None:
     clean_engine.cli("create", "--name", "sneaky", "--privileged", TEST_IMAGE, "sleep", "300")
     reply = pipeline.run("start sneaky", OPERATOR)
-    assert not reply.ok and "sneaky is privileged" in reply.text
+    assert not reply.ok and "sneaky: --privileged (HostConfig.Privileged)" in reply.text
     assert not running(clean_engine, "sneaky")
 
 
