@@ -1,4 +1,6 @@
-"""`dockhand`: serve the Slack bot, run one command (`do`), or a terminal console."""
+"""`dockhand`: serve the Slack bot, run one command (`do`), or a terminal console.
+`do` and `console` act as the local user with full rights (they already hold the engine
+socket), with an ephemeral credentials key when DOCKHAND_SECRET_KEY is unset."""
 
 from __future__ import annotations
 
@@ -42,11 +44,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     sub.add_parser("console", help="an interactive terminal for trying commands")
     sub.add_parser("reference", help="print the command reference (Markdown)")
+    sub.add_parser("keygen", help="print a new key for DOCKHAND_SECRET_KEY")
     args = parser.parse_args(argv)
     if args.mode == "reference":
         from bot.reference import render_reference
 
         print(render_reference())
+        return 0
+    if args.mode == "keygen":
+        # Needs no settings: it is what you run before you have them.
+        from cryptography.fernet import Fernet
+
+        print(Fernet.generate_key().decode())
         return 0
 
     try:
@@ -67,7 +76,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _secrets(settings: Settings) -> list[str]:
-    values = [settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token]
+    values = [
+        settings.slack_bot_token,
+        settings.slack_signing_secret,
+        settings.slack_app_token,
+        settings.ops_token,
+        settings.secret_key,
+    ]
     return [v.get_secret_value() for v in values if v is not None]
 
 
@@ -132,8 +147,11 @@ def serve_forever(settings: Settings, bind: str, port: int) -> int:
     sys.setswitchinterval(0.001)
     runtime = Runtime.from_settings(settings, serving=True)
 
-    if runtime.pipeline.policy.is_open:
-        log.warning(messages.open_policy_warning())
+    policy = runtime.pipeline.policy
+    if policy.is_open:
+        log.warning(messages.open_roles_notice(len(policy.admins)))
+    if settings.secret_key is None:
+        log.warning(messages.no_secret_key_warning())
     app = build_app(runtime)
     wire_scheduler(runtime)
     # In Socket Mode the port serves only /healthz and /metrics; events come over the socket.
@@ -143,6 +161,7 @@ def serve_forever(settings: Settings, bind: str, port: int) -> int:
         runtime.health,
         metrics=runtime.metrics.exposition,
         ack_seconds=runtime.metrics.ack_seconds.observe,
+        ops_token=settings.ops_token.get_secret_value() if settings.ops_token else None,
     )
     stopping = threading.Event()
 

@@ -1,4 +1,5 @@
-"""`dockhand console`: the same pipeline as Slack, typed in a terminal and drawn with rich."""
+"""`dockhand console`: the same pipeline as Slack, typed in a terminal and drawn with rich.
+It runs as the local user with full rights (admin): they already hold the engine socket."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from bot import messages
 from bot.policy import Requester
 from bot.render import Reply, format_facts
 from bot.runtime import Runtime
@@ -62,6 +64,9 @@ def run_console(settings: Settings) -> int:
     with contextlib.suppress(OSError):
         readline.read_history_file(HISTORY)
     console.print("Dockhand console: type a docker command (`help` lists them), Ctrl-D to leave.")
+    if settings.secret_key is None:
+        # The terminal may keep logins for the session; serve refuses without a key instead.
+        console.print(f"[dim]{_escape(messages.ephemeral_logins())}[/dim]")
     try:
         while True:
             try:

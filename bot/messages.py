@@ -81,3 +81,54 @@ def schedule_lost(schedule_id: str, what: str) -> str:
         f":warning: schedule {schedule_id} ({what}) was lost: the job store could not load "
         "it, so it will not run. Remove it and schedule it again."
     )
+
+
+def open_denial(rule: str, user: str) -> str:
+    # Three lines of policy a newcomer can paste; the user's own ID, ready to copy.
+    return (
+        f"{rule}. To grant more, set `DOCKHAND_ADMINS={user}` (Slack user IDs, comma-separated) "
+        "and restart, or point `DOCKHAND_POLICY` at a policy file such as:\n"
+        "```\n"
+        "bindings:\n"
+        f"  - {{role: admin, users: [{user}]}}\n"
+        "  - {role: operator, channels: [C0OPSCHANNEL]}\n"
+        "```"
+    )
+
+
+def open_roles_notice(admins: int) -> str:
+    if admins:
+        return (
+            f"no DOCKHAND_POLICY: {admins} user(s) in DOCKHAND_ADMINS are admin, "
+            "everyone else may only view (ps, logs, inspect)"
+        )
+    return (
+        "no DOCKHAND_POLICY and no DOCKHAND_ADMINS: every Slack user may only view "
+        "(ps, logs, inspect); set DOCKHAND_ADMINS=U012ABCDEF to name admins"
+    )
+
+
+def no_secret_key_warning() -> str:
+    return (
+        "DOCKHAND_SECRET_KEY is not set: `login` from Slack is refused "
+        "(make a key with `dockhand keygen`)"
+    )
+
+
+def login_needs_key() -> str:
+    return (
+        "`login` is off: this Dockhand has no `DOCKHAND_SECRET_KEY`, so a stored login would "
+        "be lost at the next restart. An admin makes a key with `dockhand keygen`, puts it in "
+        "`DOCKHAND_SECRET_KEY` (e.g. in `.env`) and restarts the bot."
+    )
+
+
+def command_too_long(length: int, limit: int) -> str:
+    return f"the command is {length:,} characters long; the limit is {limit:,}"
+
+
+def ephemeral_logins() -> str:
+    return (
+        "no DOCKHAND_SECRET_KEY: registry logins made here last until you leave "
+        "(`dockhand keygen` makes a key)"
+    )

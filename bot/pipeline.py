@@ -16,6 +16,7 @@ from bot import messages
 from bot.audit import Audit, redact
 from bot.confirm import ConfirmStore, Pending
 from bot.credentials import Credentials
+from bot.intake import check_command_text
 from bot.logs import REQUEST_ID, new_request_id
 from bot.metrics import Metrics, outcome_of
 from bot.parser import overview, parse, usage_of
@@ -111,6 +112,7 @@ class Pipeline:
 
     def prepare(self, text: str, requester: Requester) -> Prepared:
         """Parse and authorize. Fast and engine-free, so it can run inside Slack's ack."""
+        check_command_text(text)
         try:
             command = parse(text)
             command, decision = self.policy.authorize(command, requester)

@@ -1,14 +1,20 @@
 """Authorization: may this user, in this channel, run this verb, with these flags?
 One filter before any handler; every spelling of a command meets the same checks because
-they run on the parsed model."""
+they run on the parsed model.
+
+Without a policy file, a fresh `serve` is safe: everyone is viewer, the Slack user IDs in
+DOCKHAND_ADMINS are admins. The terminal (`do`, `console`) is admin: whoever runs it already
+holds the engine socket, so refusing them protects nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
+from bot import messages
 from bot.guards import Refusal, check_command
-from config.policy import Confirmations, Guards, PolicyDocument
+from config.policy import BUILTIN_ROLES, Confirmations, Guards, PolicyDocument
 from handlers.commands import Command
 from handlers.errors import NotAllowed
 
@@ -36,30 +42,45 @@ class Decision:
     waived: tuple[str, ...] = field(default=())
 
 
-class Policy:
-    """Roles bound to users, groups and channels. Without a policy file everyone is admin,
-    but the guards and confirmations still hold with their safe defaults."""
+#: Requester sources that are the person at the terminal, not someone in a chat.
+TERMINAL_SOURCES = frozenset({"cli", "console"})
+#: The rule that denies in a fresh install; the denial then says how to grant more.
+OPEN_RULE = "fresh install: everyone is viewer"
 
-    def __init__(self, document: PolicyDocument | None) -> None:
+
+class Policy:
+    """Roles bound to users, groups and channels, plus `admins` (DOCKHAND_ADMINS) who are
+    admin whatever the file says. Without a policy file Slack users are viewers and the
+    terminal is admin; the guards and confirmations hold for everyone, with safe defaults."""
+
+    def __init__(self, document: PolicyDocument | None, admins: Iterable[str] = ()) -> None:
         self.document = document
+        self.admins = frozenset(admins)
         self.guards = document.guards if document else Guards()
         self.confirm = document.confirm if document else Confirmations()
         self.protected_label = document.protected_label if document else "dockhand.protected"
 
     @property
     def is_open(self) -> bool:
+        """No policy file: the fresh-install defaults decide."""
         return self.document is None
 
     def roles_of(self, requester: Requester) -> tuple[str, ...]:
+        named_admin = ("admin",) if requester.user in self.admins else ()
         doc = self.document
         if doc is None:
-            return ("admin",)
+            if named_admin or requester.source in TERMINAL_SOURCES:
+                return ("admin",)
+            return ("viewer",)
         roles = [
-            b.role
-            for b in doc.bindings
-            if requester.user in b.users
-            or requester.channel in b.channels
-            or set(requester.groups) & set(b.groups)
+            *named_admin,
+            *(
+                b.role
+                for b in doc.bindings
+                if requester.user in b.users
+                or requester.channel in b.channels
+                or set(requester.groups) & set(b.groups)
+            ),
         ]
         if not roles and doc.default_role:
             roles.append(doc.default_role)
@@ -69,7 +90,7 @@ class Policy:
         roles = self.roles_of(requester)
         if not roles:
             return Decision(False, "no role")
-        catalog = self.document.all_roles() if self.document else {"admin": ["*"]}
+        catalog = self.document.all_roles() if self.document else BUILTIN_ROLES
         for role in roles:
             globs = catalog[role]
             denied = any(fnmatchcase(verb, g[1:]) for g in globs if g.startswith("!"))
@@ -78,6 +99,10 @@ class Policy:
             )
             if allowed and not denied:
                 return Decision(True, f"role {role}: {allowed}", roles)
+        if self.document is None:
+            # authorize() puts the rule in the denial: in a fresh install it must say how
+            # to grant access, or the first person to try gives up.
+            return Decision(False, messages.open_denial(OPEN_RULE, requester.user), roles)
         return Decision(False, f"roles {', '.join(roles)} do not allow {verb}", roles)
 
     def is_admin(self, requester: Requester) -> bool:

@@ -74,7 +74,7 @@ class Runtime:
         engines = Engines(
             settings.hosts, timeout=settings.docker_timeout, api_version=settings.docker_api_version
         )
-        policy = Policy(load_policy(settings.policy_file))
+        policy = Policy(load_policy(settings.policy_file), settings.admins)
         shared = store.connect(settings.redis_url)
         credentials = Credentials(shared, settings.secret_key, settings.registry_credentials)
         pipeline = Pipeline(

@@ -404,7 +404,9 @@ def check_reference(check: Check, name: str, flag: str) -> None:
     other = check.refs.container(name)
     if other is None:
         return  # the engine refuses an unknown container itself
-    inner = replace(check, subject=f"{flag} → {name}: ", seen=check.seen | {name})
+    # The engine keeps `container:<id>`; name the container as people know it.
+    known = str(other.get("Name") or name).lstrip("/")
+    inner = replace(check, subject=f"{check.subject}{flag} → {known}: ", seen=check.seen | {name})
     check_container(inner, other)
 
 
@@ -557,6 +559,8 @@ CONFIG_FIELDS: dict[str, Rule] = {
     "StopSignal": allowed("--stop-signal"),
     "StopTimeout": allowed("--stop-timeout"),
     "Shell": allowed("SHELL"),
+    # docker-py sends the runtime in Config too, for old engines.
+    "Runtime": Rule("--runtime", "runtime", _runtime),
 }
 
 # Resources: what `update` may change too. Memory, CPU and pids caps are checked on the
@@ -576,6 +580,9 @@ RESOURCE_FIELDS: dict[str, Rule] = {
     "CpuQuota": allowed("--cpu-quota"),
     "CpuRealtimePeriod": closed("--cpu-rt-period", "cpu-realtime"),
     "CpuRealtimeRuntime": closed("--cpu-rt-runtime", "cpu-realtime"),
+    # docker-py's spellings; the engine decodes JSON keys without regard to case.
+    "CPURealtimePeriod": closed("--cpu-rt-period", "cpu-realtime"),
+    "CPURealtimeRuntime": closed("--cpu-rt-runtime", "cpu-realtime"),
     "CpusetCpus": allowed("--cpuset-cpus"),
     "CpusetMems": allowed("--cpuset-mems"),
     "Devices": Rule("--device", "device", _devices),
@@ -647,6 +654,9 @@ HOST_CONFIG_FIELDS: dict[str, Rule] = {
         "--security-opt systempaths", "systempaths", _system_paths(READONLY_PATHS)
     ),
     "Mounts": Rule("--mount", "mount", _mounts),
+    # Fields of engines long gone that docker-py can still send.
+    "InitPath": closed("--init-path", "init-path", "runs a host binary as the container's init"),
+    "LxcConf": closed("--lxc-conf", "lxc-conf", "configures the runtime directly"),
 }
 
 MOUNT_FIELDS: dict[str, Rule] = {

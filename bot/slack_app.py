@@ -503,6 +503,16 @@ class SlackFrontEnd:
     def open_login(self, prepared: Prepared, body: dict[str, Any]) -> None:
         command = prepared.command
         assert isinstance(command, Login)
+        credentials = self.runtime.pipeline.credentials
+        if credentials is not None and not credentials.persistent:
+            # Without DOCKHAND_SECRET_KEY a stored login would be encrypted under a key that
+            # dies with this process, then fail silently after a restart: refuse, say how.
+            from handlers.errors import NotAllowed
+
+            refusal = NotAllowed(messages.login_needs_key(), rule="no DOCKHAND_SECRET_KEY")
+            reply = self.runtime.pipeline.failure(refusal, prepared.text)
+            self.respond(reply, prepared.requester, str(body.get("response_url") or ""))
+            return
         server = command.server or DOCKER_HUB
         metadata = json.dumps({"t": prepared.text, "c": prepared.requester.channel})
         view = View(

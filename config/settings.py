@@ -6,13 +6,16 @@ import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import AnyUrl, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 # docker's own default when DOCKER_HOST is unset.
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 LOCAL = "local"
+# Slack user IDs: U or W, then upper-case letters and digits (U012ABCDEF, W0ADMIN42).
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]+$")
 
 
 def _check_zone(value: str) -> str:
@@ -32,7 +35,11 @@ class ConfigError(Exception):
 class Settings(BaseSettings):
     """Every setting Dockhand has. Names are the environment variables' names."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+    # env_ignore_empty: `.env.example` copied as is has `NAME=` lines; an empty value means
+    # "not set" (the default), never an empty key, path or token that fails later.
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", frozen=True, env_ignore_empty=True
+    )
 
     slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
@@ -79,6 +86,13 @@ class Settings(BaseSettings):
     alert_channel: str | None = Field(None, validation_alias="DOCKHAND_ALERT_CHANNEL")
 
     policy_file: Path | None = Field(None, validation_alias="DOCKHAND_POLICY")
+    # Slack user IDs who are admins of `serve`, comma-separated: the quick start without a
+    # policy file (everyone else is viewer), and admins in addition to a policy's bindings.
+    # NoDecode: a comma list, not the JSON pydantic-settings expects of a tuple.
+    admins: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias="DOCKHAND_ADMINS")
+    # Bearer token that shows /metrics and /healthz's detail to clients off this machine
+    # (a Prometheus on another host); unset: only loopback clients see them.
+    ops_token: SecretStr | None = Field(None, validation_alias="DOCKHAND_OPS_TOKEN")
     workers: int = Field(8, ge=1, le=256, validation_alias="DOCKHAND_WORKERS")
     log_level: str = Field("INFO", validation_alias="DOCKHAND_LOG_LEVEL")
     log_json: bool = Field(False, validation_alias="DOCKHAND_LOG_JSON")
@@ -95,6 +109,33 @@ class Settings(BaseSettings):
     def _json(cls, value: object) -> object:
         if isinstance(value, str):
             return json.loads(value) if value.strip() else {}
+        return value
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("admins", mode="after")
+    @classmethod
+    def _slack_user_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for user in value:
+            if not _SLACK_USER.match(user):
+                # A name or @handle would never match anyone: say so instead of admitting no one.
+                raise ValueError(
+                    f"{user!r} is not a Slack user ID (like U012ABCDEF: in Slack, "
+                    "profile → ⋮ → Copy member ID)"
+                )
+        return value
+
+    @field_validator("ops_token", mode="after")
+    @classmethod
+    def _long_token(cls, value: SecretStr | None) -> SecretStr | None:
+        # Anyone who can reach the port may guess at it: refuse what is quick to guess.
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters (e.g. `openssl rand -hex 32`)")
         return value
 
     @field_validator("secret_key", mode="after")
@@ -150,7 +191,8 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]) if first["loc"] else "settings"
-        raise ConfigError(f"{name}: {first['msg']}") from None
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{name}: {message}") from None
     except SettingsError as exc:
         # pydantic-settings decodes JSON-valued settings itself and names the field, not the env.
         match = re.search(r'field "(\w+)"', str(exc))

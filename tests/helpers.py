@@ -97,6 +97,10 @@ def start_bot(log_dir: Path, **env: str) -> Bot:
                 "SLACK_BOT_TOKEN": BOT_TOKEN,
                 "SLACK_SIGNING_SECRET": SIGNING_SECRET,
                 "DOCKHAND_LOG_LEVEL": "DEBUG",
+                # A fresh serve lets everyone only view: the tests' usual requester, U1, is
+                # named admin the way a new team's quickstart does. Pass DOCKHAND_ADMINS=""
+                # (empty means unset) for the fresh-install defaults.
+                "DOCKHAND_ADMINS": "U1",
                 **env,
             }
         ),

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from cryptography.fernet import Fernet
 
 from tests.fake_slack import FakeSlack
 from tests.helpers import Bot, action_body, signed_headers, slash_body, start_bot
@@ -35,6 +36,8 @@ def bot(
         SLACK_API_URL=fake_slack.api_url,
         DOCKHAND_WORKERS="8",
         DOCKHAND_RUN_WAIT="20",
+        # Without a key, `login` from Slack is refused (tests/test_secure_defaults.py).
+        DOCKHAND_SECRET_KEY=Fernet.generate_key().decode(),
     )
     yield started
     started.stop()

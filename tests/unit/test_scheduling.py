@@ -16,7 +16,9 @@ from jobs.schedules import Schedules
 @pytest.fixture
 def pipeline() -> Iterator[Pipeline]:
     store = fakeredis.FakeRedis()
-    made = Pipeline(Engines({"local": "unix:///nonexistent.sock"}, timeout=1), Policy(None))
+    # U1 schedules from Slack: admin by DOCKHAND_ADMINS, as a fresh install names one.
+    policy = Policy(None, admins=["U1"])
+    made = Pipeline(Engines({"local": "unix:///nonexistent.sock"}, timeout=1), policy)
     made.store = store
     made.schedules = Schedules(store, participate=False)
     made.channel_zones = {"C_EU": "Europe/Berlin"}
