@@ -84,17 +84,20 @@ ESCAPES = [
     Escape(f"run -d {_img('--mount type=volume,src=esc-etcvol,dst=/x,ro')}", "/etc", "bind-path"),
     Escape(f"run -d {_img('-v esc-rootvol:/x')}", "Docker socket", "docker-socket"),
     Escape(
-        f"run -d {_img('--mount type=volume,src=esc-new,dst=/x,volume-opt=type=overlay,volume-opt=o=lowerdir=/etc')}",
+        "run -d --mount type=volume,src=esc-new,dst=/x,volume-opt=type=overlay,"
+        f"volume-opt=o=lowerdir=/etc {_img('')}",
         "overlay",
         "volume-options",
     ),
     Escape(
-        f"run -d {_img('--mount type=volume,dst=/x,volume-opt=type=nfs,volume-opt=o=addr=127.0.0.1,volume-opt=device=:/')}",
+        "run -d --mount type=volume,dst=/x,volume-opt=type=nfs,volume-opt=o=addr=127.0.0.1,"
+        f"volume-opt=device=:/ {_img('')}",
         "nfs",
         "volume-options",
     ),
     Escape(
-        f"run -d {_img('--mount type=volume,src=esc-new2,dst=/x,volume-opt=type=none,volume-opt=o=bind,volume-opt=device=/root')}",
+        "run -d --mount type=volume,src=esc-new2,dst=/x,volume-opt=type=none,volume-opt=o=bind,"
+        f"volume-opt=device=/root {_img('')}",
         "/root",
         "bind-path",
     ),
