@@ -1,24 +1,33 @@
-"""Registry credentials: named in config, or entered privately and kept encrypted (Fernet)."""
+"""Registry credentials: named in config, or entered privately by one person and kept
+encrypted (Fernet) for that person alone."""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import redis
 from cryptography.fernet import Fernet, InvalidToken
 from pydantic import SecretStr
 
+from bot.safety import check_registry
+from config.policy import Guards
 from handlers.context import RegistryAuth
 from handlers.errors import DockhandError
 
 log = logging.getLogger("dockhand.credentials")
-KEY = "dockhand:credentials:{}"
+#: one hash a person: registry server -> Fernet token. A login is its owner's: another
+#: person's command never reads it (a viewer's `search` must not borrow an operator's).
+KEY = "dockhand:logins:{}"
+#: where logins lived when they were kept per server for everyone; never read any more,
+#: since nothing says whose they were (they stay until removed by hand)
+LEGACY_KEY = "dockhand:credentials:{}"
 
 
 class Credentials:
-    """Looks a registry's credentials up: config first, then the encrypted store."""
+    """Looks a registry's credentials up for one person: config first (the deployer's,
+    shared on purpose), then that person's own encrypted logins."""
 
     def __init__(
         self,
@@ -37,11 +46,11 @@ class Credentials:
             for server, c in (configured or {}).items()
         }
 
-    def get(self, server: str) -> RegistryAuth | None:
+    def get(self, server: str, user: str) -> RegistryAuth | None:
         if server in self.configured:
             return self.configured[server]
         try:
-            token = self.store.get(KEY.format(server))
+            token = self.store.hget(KEY.format(user), server)
         except redis.RedisError as exc:
             log.warning("credential store unavailable: %s", exc)
             return None
@@ -54,15 +63,37 @@ class Credentials:
             return None
         return RegistryAuth(server=server, username=data["u"], password=SecretStr(data["p"]))
 
-    def put(self, auth: RegistryAuth) -> None:
+    def put(self, auth: RegistryAuth, user: str) -> None:
         plain = json.dumps({"u": auth.username, "p": auth.password.get_secret_value()})
         try:
-            self.store.set(KEY.format(auth.server), self._fernet.encrypt(plain.encode()))
+            self.store.hset(KEY.format(user), auth.server, self._fernet.encrypt(plain.encode()))
         except redis.RedisError as exc:
             raise DockhandError(f"could not store the login for {auth.server}: {exc}") from exc
 
-    def delete(self, server: str) -> bool:
+    def delete(self, server: str, user: str) -> bool:
         try:
-            return bool(self.store.delete(KEY.format(server)))
+            return bool(self.store.hdel(KEY.format(user), server))
         except redis.RedisError as exc:
             raise DockhandError(f"could not remove the login for {server}: {exc}") from exc
+
+
+def registry_lookup(
+    credentials: Credentials | None,
+    user: str | None,
+    guards: Guards,
+    login: RegistryAuth | None = None,
+) -> Callable[[str], RegistryAuth | None]:
+    """What a handler gets as Context.credentials: `login` (a password just entered), else
+    `user`'s own login for the server (no user, no stored login). Every registry contact
+    asks this first, so it is also where a registry outside the policy's allow-list
+    (`guards.registries`) is refused: a Refusal raised before anything is sent there."""
+
+    def lookup(server: str) -> RegistryAuth | None:
+        check_registry(f"{server}/", guards)  # registry_of needs a path to see a server
+        if login is not None:
+            return login
+        if credentials is None or not user:
+            return None
+        return credentials.get(server, user)
+
+    return lookup

@@ -15,7 +15,7 @@ import redis
 from bot import messages
 from bot.audit import Audit, redact
 from bot.confirm import ConfirmStore, Pending
-from bot.credentials import Credentials
+from bot.credentials import Credentials, registry_lookup
 from bot.intake import check_command_text
 from bot.logs import REQUEST_ID, new_request_id
 from bot.metrics import Metrics, outcome_of
@@ -152,10 +152,12 @@ class Pipeline:
                 self.engines.names,
                 self.channel_zones,
             )
-        lookup = self.credentials.get if self.credentials else Context().credentials
+        # Only the requester's own logins, and only for registries the policy allows.
+        owner = requester.user if requester is not None else ""
+        lookup = registry_lookup(self.credentials, owner, self.policy.guards, login)
         context = Context(
             progress=progress,
-            credentials=(lambda server: login) if login else lookup,
+            credentials=lookup,
             attach_timeout=self.run_wait,
             host_credentials=self.host_credentials,
             admit=self.admission(command.host, requester, waived),
@@ -166,11 +168,11 @@ class Pipeline:
             if requester is not None:
                 self._check_targets(command, client, requester)
             result = run_handler(command, client, context)
-        if self.credentials is not None:
+        if self.credentials is not None and owner:
             if login is not None:
-                self.credentials.put(login)  # kept only once the registry accepted them
+                self.credentials.put(login, owner)  # kept only once the registry accepted them
             if isinstance(command, Logout):
-                self.credentials.delete(command.server or DOCKER_HUB)
+                self.credentials.delete(command.server or DOCKER_HUB, owner)
         return result
 
     def finish(

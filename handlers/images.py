@@ -217,14 +217,13 @@ def search_images(
     command: SearchImages, client: docker.DockerClient, context: Context
 ) -> SearchResult:
     registry = registry_of(command.term) if "/" in command.term else DOCKER_HUB
+    # Asked first, whichever registry: the bot's lookup refuses one the policy does not
+    # allow before anything is sent there, and gives only the requester's own login.
+    auth = context.credentials(registry)
     if registry != DOCKER_HUB:
         term = command.term.split("/", 1)[1]
         found = catalog_search(
-            registry,
-            term,
-            context.credentials(registry),
-            limit=command.limit,
-            timeout=client.api.timeout,
+            registry, term, auth, limit=command.limit, timeout=client.api.timeout
         )
         hits = [SearchHit(name=f"{registry}/{name}", tags=tags) for name, tags in found]
         return SearchResult(term=term, source=registry, hits=hits, no_trunc=command.no_trunc)

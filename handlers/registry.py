@@ -50,6 +50,7 @@ def catalog_search(
     # The engine trusts loopback registries over plain HTTP; so do we, and only those.
     base = f"{'http' if is_loopback(registry) else 'https'}://{registry}/v2"
     credentials = (auth.username, auth.password.get_secret_value()) if auth else None
+    _is_registry(base, credentials, timeout, registry)
     catalog = _get(f"{base}/_catalog?n=1000", credentials, timeout, registry)
     names = [n for n in catalog.get("repositories") or [] if term.lower() in n.lower()][:limit]
     found = []
@@ -59,13 +60,31 @@ def catalog_search(
     return found
 
 
+def _is_registry(
+    base: str, credentials: tuple[str, str] | None, timeout: float, registry: str
+) -> None:
+    """Whatever answers must say it speaks the registry API (a v2 registry sends this
+    header on every answer, 401 included) before the bot asks it anything else, so a
+    search cannot make the bot read other services on the host:port it is given."""
+    response = _request(f"{base}/", credentials, timeout, registry)
+    if response.headers.get("Docker-Distribution-API-Version", "") != "registry/2.0":
+        raise EngineError(f"{registry} is not a registry (it does not speak the v2 API)")
+
+
+def _request(
+    url: str, credentials: tuple[str, str] | None, timeout: float, registry: str
+) -> requests.Response:
+    try:
+        # No redirects: the registry named is the only place the bot goes.
+        return requests.get(url, auth=credentials, timeout=timeout, allow_redirects=False)
+    except requests.RequestException as exc:
+        raise EngineError(f"cannot reach registry {registry}: {type(exc).__name__}") from exc
+
+
 def _get(
     url: str, credentials: tuple[str, str] | None, timeout: float, registry: str
 ) -> dict[str, Any]:
-    try:
-        response = requests.get(url, auth=credentials, timeout=timeout)
-    except requests.RequestException as exc:
-        raise EngineError(f"cannot reach registry {registry}: {type(exc).__name__}") from exc
+    response = _request(url, credentials, timeout, registry)
     if response.status_code == 401:
         raise EngineError(f"registry {registry} wants credentials: run `/docker login {registry}`")
     if response.status_code == 404:

@@ -49,14 +49,17 @@ def test_push_login_pull_logout(engine: Engine, registry: Registry, pipeline: Pi
     )
     denied = run(pipeline, f"login {registry.address}", login=wrong)
     assert not denied.ok
-    assert pipeline.credentials is not None and pipeline.credentials.get(registry.address) is None
+    assert (
+        pipeline.credentials is not None
+        and pipeline.credentials.get(registry.address, ME.user) is None
+    )
 
     right = RegistryAuth(
         server=registry.address, username=REGISTRY_USER, password=SecretStr(REGISTRY_PASSWORD)
     )
     accepted = run(pipeline, f"login {registry.address}", login=right)
     assert accepted.ok and "Login Succeeded" in accepted.text
-    raw = pipeline.credentials.store.get(f"dockhand:credentials:{registry.address}")
+    raw = pipeline.credentials.store.hget(f"dockhand:logins:{ME.user}", registry.address)
     assert raw and REGISTRY_PASSWORD.encode() not in raw  # encrypted at rest
     assert REGISTRY_PASSWORD not in accepted.text + str(accepted.blocks)
 
@@ -108,7 +111,7 @@ def test_push_login_pull_logout(engine: Engine, registry: Registry, pipeline: Pi
     assert not missing.ok and "manifest unknown" in missing.text
 
     assert run(pipeline, f"logout {registry.address}").ok
-    assert pipeline.credentials.get(registry.address) is None
+    assert pipeline.credentials.get(registry.address, ME.user) is None
     again = run(pipeline, f"push {target}")
     assert not again.ok and "no basic auth credentials" in again.text
     engine.cli("rmi", target)
