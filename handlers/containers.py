@@ -44,6 +44,9 @@ from handlers.units import point_in_time
 from handlers.values import is_user_network, split_device
 
 MAX_OUTPUT = 4 << 20  # bytes of an attached run's output kept for the reply
+# Seconds a restart without -t may take beyond the client's timeout: the engine's default
+# stop timeout (10 s) and then some for a container with a longer StopTimeout.
+RESTART_WAIT = 70
 
 
 def list_containers(
@@ -359,8 +362,14 @@ def container_action(
                 api.start(name)
             elif verb == "stop":
                 api.stop(name, timeout=command.time)
-            elif verb == "restart":
+            elif verb == "restart" and command.time is not None:
                 api.restart(name, timeout=command.time)
+            elif verb == "restart":
+                # No -t: the engine waits the container's own StopTimeout (10 s unless set);
+                # docker-py cannot send a restart without `t`, so it is sent directly.
+                engine_request(
+                    api, "POST", f"/containers/{name}/restart", extra_seconds=RESTART_WAIT
+                )
             elif verb == "kill":
                 api.kill(name, signal=command.signal)
             elif verb == "rm":

@@ -81,7 +81,9 @@ def test_run_missing_image_is_engine_error(clean_engine: Engine) -> None:
 
 
 def test_stop_start_restart_kill_pause_and_errors_per_container(clean_engine: Engine) -> None:
-    clean_engine.cli("run", "-d", "--name", "svc-a", TEST_IMAGE, "sleep", "300")
+    clean_engine.cli(
+        "run", "-d", "--stop-timeout", "1", "--name", "svc-a", TEST_IMAGE, "sleep", "300"
+    )
     clean_engine.cli("run", "-d", "--name", "svc-b", TEST_IMAGE, "sleep", "300")
     stopped = do(clean_engine, "stop -t 1 svc-a nosuch svc-b")
     assert isinstance(stopped, BatchResult)
@@ -94,6 +96,9 @@ def test_stop_start_restart_kill_pause_and_errors_per_container(clean_engine: En
     assert state(clean_engine, "svc-a")["Paused"] is True
     do(clean_engine, "unpause svc-a")
     do(clean_engine, "restart -t 1 svc-a")
+    # Without -t, as the ps listing's Restart menu sends it: the engine's own stop timeout.
+    restarted = do(clean_engine, "restart svc-a")
+    assert isinstance(restarted, BatchResult) and restarted.done == ["svc-a"], restarted
     assert state(clean_engine, "svc-a")["Running"] is True
     do(clean_engine, "kill -s SIGKILL svc-a")
     assert state(clean_engine, "svc-a")["Running"] is False
