@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,23 +10,21 @@ from typing import Any
 
 import redis
 
+from bot.redaction import redact_command, redact_text, scrub
+
 log = logging.getLogger("dockhand.audit")
 STREAM = "dockhand:audit"
 MAXLEN = 100_000
+#: a stored command is cut here, after redaction (a 400 KB text is an attack, not a record)
+MAX_TEXT = 4000
 
-_SECRET_FLAG = re.compile(r"(?P<flag>(?:^|\s)(?:-p|--password)(?:=|\s+))(?P<value>\S+)")
-_SECRET_ENV = re.compile(
-    r"(?P<name>\b\w*(?:PASS|TOKEN|SECRET|KEY|CREDENTIAL)\w*=)(?P<value>\S+)", re.IGNORECASE
-)
-_SLACK_TOKEN = re.compile(r"\bx(?:ox[abpr]|app)-[\w-]+")
+__all__ = ["Audit", "Entry", "redact"]
 
 
 def redact(text: str) -> str:
-    """Command text fit for the audit and logs: passwords, secret-looking env values and
-    Slack tokens replaced by ***."""
-    text = _SECRET_FLAG.sub(lambda m: f"{m.group('flag')}***", text)
-    text = _SECRET_ENV.sub(lambda m: f"{m.group('name')}***", text)
-    return _SLACK_TOKEN.sub("***", text)
+    """Command text fit for the audit and logs: read by its structure (bot/redaction.py),
+    passwords, secret-named values, URL userinfo and Slack tokens replaced by ***."""
+    return redact_command(text)
 
 
 @dataclass(frozen=True)
@@ -64,16 +61,22 @@ class Audit:
         outcome: str,
         duration_ms: int = 0,
     ) -> None:
+        # Secrets go before anything is stored or mirrored: the text by its structure, and
+        # the outcome (an error may quote what was typed) by the values found in it.
+        redacted = redact_text(text)
+        shown = redacted.text
+        if len(shown) > MAX_TEXT:
+            shown = shown[:MAX_TEXT] + "…"
         fields = {
             "time": f"{time.time():.3f}",
             "user": user,
             "channel": channel,
             "host": host,
-            "text": redact(text),
+            "text": shown,
             "verb": verb,
             "decision": decision,
             "rule": rule,
-            "outcome": outcome,
+            "outcome": scrub(outcome, redacted.secrets),
             "duration_ms": str(duration_ms),
         }
         try:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
+import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable
 from contextvars import ContextVar
 
@@ -24,17 +27,58 @@ class WithRequest(logging.Filter):
         return True
 
 
-class Redact(logging.Filter):
-    """Replace every configured secret's value in the formatted message."""
+class SeenSecrets:
+    """Secret values lately found in commands (bot/redaction.py), kept a while so that no
+    log line repeats them: Bolt's and slack_sdk's DEBUG traces print request and response
+    bodies, which may quote a command. Bounded in number and age; values shorter than
+    `shortest` are not kept, as masking them would garble every line."""
 
-    def __init__(self, secrets: Iterable[str]) -> None:
+    def __init__(self, capacity: int = 256, ttl: float = 900.0, shortest: int = 4) -> None:
+        self.capacity, self.ttl, self.shortest = capacity, ttl, shortest
+        self._values: OrderedDict[str, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def add(self, values: Iterable[str]) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for value in values:
+                if len(value) >= self.shortest:
+                    self._values[value] = now + self.ttl
+                    self._values.move_to_end(value)
+            while len(self._values) > self.capacity:
+                self._values.popitem(last=False)
+
+    def current(self) -> list[str]:
+        now = time.monotonic()
+        with self._lock:
+            for value in [v for v, until in self._values.items() if until < now]:
+                del self._values[value]
+            return list(self._values)
+
+
+#: the process's remembered command secrets, masked by every handler `setup` installs
+SEEN_SECRETS = SeenSecrets()
+
+
+def remember_secrets(values: Iterable[str]) -> None:
+    SEEN_SECRETS.add(values)
+
+
+class Redact(logging.Filter):
+    """Replace every configured secret's value, and every secret lately found in a
+    command, in the formatted message."""
+
+    def __init__(self, secrets: Iterable[str], seen: SeenSecrets | None = None) -> None:
         super().__init__()
         self.secrets = [s for s in secrets if s and len(s) >= 6]
+        self.seen = SEEN_SECRETS if seen is None else seen
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if any(s in message for s in self.secrets):
-            for secret in self.secrets:
+        # Longest first, so a secret that contains another is masked whole.
+        secrets = sorted(self.secrets + self.seen.current(), key=len, reverse=True)
+        if any(s in message for s in secrets):
+            for secret in secrets:
                 message = message.replace(secret, "***")
             record.msg, record.args = message, None
         return True

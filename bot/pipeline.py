@@ -13,7 +13,7 @@ import docker.errors
 import redis
 
 from bot import messages
-from bot.audit import Audit, redact
+from bot.audit import Audit
 from bot.confirm import ConfirmStore, Pending
 from bot.credentials import Credentials, registry_lookup
 from bot.intake import check_command_text
@@ -186,6 +186,8 @@ class Pipeline:
     ) -> Reply:
         """Run a prepared command and render its reply; never raises. A destructive command
         that is not yet confirmed gets its preview and a pending confirmation instead."""
+        from bot.redaction import redact_result
+
         started = time.monotonic()
         command = prepared.command
         waived = list(prepared.decision.waived)
@@ -196,6 +198,8 @@ class Pipeline:
                     self._record_prepared(prepared, "awaiting confirmation", started)
                     return pending_reply
             result = self.execute(command, progress, login, prepared.requester, waived)
+            # What this requester may see: Env values of inspect only for admins.
+            result = redact_result(result, command, admin=self.policy.is_admin(prepared.requester))
         except Exception as exc:
             reply = self.failure(exc, prepared.text)
             self._record_prepared(
@@ -226,13 +230,18 @@ class Pipeline:
         return self.finish(prepared, confirmed=confirmed)
 
     def failure(self, exc: BaseException, text: str) -> Reply:
+        from bot.redaction import redact_text, scrub
+
+        # The log gets the text by its structure, and the error without the values found
+        # in it (a usage error may quote what was typed).
+        redacted = redact_text(text)
         if isinstance(exc, DockhandError):
-            log.debug("command failed: %r: %s", redact(text), exc.message)
+            log.debug("command failed: %r: %s", redacted.text, scrub(exc.message, redacted.secrets))
             return error_reply(exc)
         reference = REQUEST_ID.get()
         if reference == "-":
             reference = new_request_id()
-        log.error("unexpected error ref=%s for %r", reference, redact(text), exc_info=exc)
+        log.error("unexpected error ref=%s for %r", reference, redacted.text, exc_info=exc)
         return apology_reply(reference)
 
     def admission(self, host: str, requester: Requester | None, waived: list[str] | None) -> Admit:

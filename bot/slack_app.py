@@ -36,9 +36,10 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 from slack_sdk.webhook import WebhookClient
 
-from bot import messages, store
+from bot import messages, redaction
+from bot.dedupe import Seen, command_key, interactivity_middleware
 from bot.home import home_view
-from bot.logs import REQUEST_ID, new_request_id
+from bot.logs import REQUEST_ID, new_request_id, remember_secrets
 from bot.metrics import Metrics
 from bot.pipeline import Prepared
 from bot.policy import Requester
@@ -97,8 +98,11 @@ def build_app(runtime: Runtime) -> App:
         # Socket Mode has no signatures to check.
         request_verification_enabled=secret is not None,
     )
+    redaction.configure(settings.secret_names)
     slack = SlackFrontEnd(runtime, client)
     runtime.notifier = slack.notify
+    # Clicks and modal submissions Slack resends (or anyone replays) run once, as commands do.
+    app.use(interactivity_middleware(slack.seen))
     document = runtime.pipeline.policy.document
     if document is not None and document.audit_channel and runtime.pipeline.audit is not None:
         channel = document.audit_channel
@@ -131,6 +135,8 @@ class SlackFrontEnd:
         self._groups: dict[str, tuple[str, ...]] = {}
         self._groups_at = float("-inf")
         self._groups_lock = threading.Lock()
+        # Without REDIS_URL the store is in-process anyway: a bounded set does the same.
+        self.seen = Seen(runtime.store if runtime.settings.redis_url else None)
 
     def submit(self, job: Callable[..., None], *args: Any) -> None:
         """Run `job` on Dockhand's executor under a request id of its own (in every log line
@@ -165,9 +171,12 @@ class SlackFrontEnd:
     # --- slash command --------------------------------------------------------------
 
     def on_command(self, ack: Ack, body: dict[str, Any], request: BoltRequest) -> None:
-        key = str(body.get("trigger_id") or f"{body.get('user_id')}:{body.get('text')}")
+        key = command_key(body)
         retry = request.headers.get("x-slack-retry-num", [""])[0]
         text = body.get("text", "")
+        # Before anything can log the text (Bolt's DEBUG trace of our ack quotes it).
+        redacted = redaction.redact_text(text)
+        remember_secrets(redacted.secrets)
 
         requester = self.requester(body.get("user_id", ""), body.get("channel_id", ""))
         pipeline = self.runtime.pipeline
@@ -184,14 +193,14 @@ class SlackFrontEnd:
             ack(text=messages.login_prompt(command.server or DOCKER_HUB), response_type="ephemeral")
             self.submit(self.once, key, retry, self.open_login, prepared, body)
             return
-        ack(text=messages.running(text), response_type="ephemeral")
+        ack(text=messages.running(redacted.text), response_type="ephemeral")
         self.submit(self.once, key, retry, self.complete, prepared, body.get("response_url", ""))
 
     def once(self, key: str, retry: str, job: Callable[..., None], *args: Any) -> None:
         """Run `job` unless this request was seen already: Slack resends what it thinks
         failed (X-Slack-Retry-Num). Checked here, off the ack path, to keep acks fast."""
-        if not store.first_sighting(self.runtime.store, key):
-            log.info("duplicate delivery of %s (retry %s) ignored", key, retry or "?")
+        if not self.seen.first(key):
+            log.info("duplicate delivery of %s (retry %s) ignored", key[:16], retry or "?")
             return
         job(*args)
 
@@ -203,7 +212,7 @@ class SlackFrontEnd:
         origin = Origin(text=prepared.text, host=command.host, page=page)
         pipeline = self.runtime.pipeline
         if not command.changes_state:
-            with self.runtime.operation(prepared.text):
+            with self.runtime.operation(redaction.redact_command(prepared.text)):
                 reply = pipeline.finish(prepared, origin=origin)
                 self.respond(reply, prepared.requester, response_url)
             return
@@ -229,19 +238,21 @@ class SlackFrontEnd:
         command = prepared.command
         channel = prepared.requester.channel
         progress: MessageProgress | None = None
+        # What the channel, the logs and a shutdown notice may show of the command.
+        shown = redaction.redact_command(prepared.text)
 
         def interrupted() -> None:
-            note = messages.interrupted(prepared.text)
+            note = messages.interrupted(shown)
             if progress is not None:
                 self._update(channel, progress.ts, Reply(ok=False, text=note))
             else:
                 self.respond(Reply(ok=False, text=note), prepared.requester, response_url)
 
-        with self.runtime.operation(prepared.text, interrupted):
+        with self.runtime.operation(shown, interrupted):
             if command.long_running:
                 first = self.post(
                     channel,
-                    progress_text(ProgressReport(action=f"{by}: `/docker {prepared.text}`")),
+                    progress_text(ProgressReport(action=f"{by}: `/docker {shown}`")),
                     thread_ts=thread_ts,
                 )
                 if first is not None:

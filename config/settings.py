@@ -96,6 +96,13 @@ class Settings(BaseSettings):
     workers: int = Field(8, ge=1, le=256, validation_alias="DOCKHAND_WORKERS")
     log_level: str = Field("INFO", validation_alias="DOCKHAND_LOG_LEVEL")
     log_json: bool = Field(False, validation_alias="DOCKHAND_LOG_JSON")
+    # Words that make a variable or option name secret (its value is masked in the audit
+    # and logs): `|` or `,` between them, matched case-insensitively on the name's parts.
+    secret_names: str = Field(
+        "PASS|PW|PWD|SECRET|TOKEN|KEY|CREDENTIAL|AUTH",
+        pattern=r"^\s*[A-Za-z0-9]+(\s*[|,]\s*[A-Za-z0-9]+)*\s*$",
+        validation_alias="DOCKHAND_SECRET_NAMES",
+    )
 
     @field_validator("docker_host", mode="after")
     @classmethod
