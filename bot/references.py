@@ -17,6 +17,7 @@ class EngineReferences:
     def __init__(self, api: docker.APIClient) -> None:
         self.api = api
         self._seen: dict[tuple[str, str], dict[str, Any] | None] = {}
+        self._data_root: str | None = None
 
     def container(self, name: str) -> dict[str, Any] | None:
         return self._lookup("container", name, self.api.inspect_container)
@@ -26,6 +27,11 @@ class EngineReferences:
 
     def network(self, name: str) -> dict[str, Any] | None:
         return self._lookup("network", name, self.api.inspect_network)
+
+    def data_root(self) -> str:
+        if self._data_root is None:
+            self._data_root = str(self.api.info().get("DockerRootDir") or "")
+        return self._data_root
 
     def _lookup(
         self, kind: str, name: str, inspect: Callable[[str], dict[str, Any]]

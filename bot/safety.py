@@ -117,6 +117,10 @@ class References(Protocol):
 
     def network(self, name: str) -> dict[str, Any] | None: ...
 
+    def data_root(self) -> str:
+        """The engine's own DockerRootDir: every container's files and volumes are in it."""
+        ...
+
 
 @dataclass(frozen=True)
 class Check:
@@ -217,10 +221,14 @@ def check_host_path(check: Check, path: str, flag: str) -> None:
     # them, so a link into a denied place is as denied as the place itself.
     resolved = os.path.realpath(written)
     sockets = (*DOCKER_SOCKETS, *check.sockets)
+    data_root = check.refs.data_root() if check.refs is not None else ""
     for candidate in dict.fromkeys((written, resolved)):
         for socket in sockets:
             if _inside(socket, candidate):
                 raise refuse("docker-socket", f"{where} would expose the Docker socket")
+        if data_root and (_inside(candidate, data_root) or _inside(data_root, candidate)):
+            # Other containers' files and volumes: writing there is writing into them.
+            raise refuse("engine-data", f"{where} would expose the engine's data ({data_root})")
         if _is_socket(candidate):
             raise refuse("docker-socket", f"{where} is a socket")
         if not any(_inside(candidate, base) for base in guards.bind_paths):
@@ -634,7 +642,8 @@ HOST_CONFIG_FIELDS: dict[str, Rule] = {
         "--ipc", "ipc", _namespace("ipc", "--ipc", {"", "private", "shareable", "none"})
     ),
     "Cgroup": closed("--cgroup", "cgroup", "joins another cgroup"),
-    "Links": allowed("--link"),
+    # Legacy links copy the linked container's environment (its secrets) into this one.
+    "Links": closed("--link", "link", "copies another container's environment"),
     "OomScoreAdj": Rule("--oom-score-adj", "oom-score-adj", _oom_score),
     "PidMode": Rule("--pid", "pid", _namespace("pid", "--pid", {""})),
     "Privileged": closed("--privileged", "privileged", "gives the container the whole host"),

@@ -191,6 +191,8 @@ ESCAPES = [
     Escape(f"run -d {_img('-v {allowed}/inner-link:/x')}", "symbolic link", "bind-path"),
     Escape(f"run -d {_img('-v {allowed}/etc-link/shadow:/x')}", "/etc", "bind-path"),
     Escape(f"run -d {_img('-v {engine}:/x')}", "Docker socket", "docker-socket"),
+    # The engine's data root holds every container's files: inside it, or holding it.
+    Escape(f"run -d {_img('-v {engine}/data/volumes:/x')}", "engine's data", "engine-data"),
     Escape(f"run -d {_img('-v {allowed}:/x:rshared')}", "propagate", "bind-propagation"),
     Escape(
         f"run -d {_img('--mount type=bind,src={allowed},dst=/x,bind-propagation=shared')}",

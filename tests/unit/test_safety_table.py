@@ -110,6 +110,9 @@ class Engine:
     def network(self, name: str) -> dict[str, Any] | None:
         return self.objects.get(f"n_{name}")
 
+    def data_root(self) -> str:
+        return "/var/lib/docker"
+
 
 def container(**host: Any) -> dict[str, Any]:
     return {"Config": {"Image": "busybox"}, "HostConfig": host}
