@@ -14,6 +14,7 @@ from handlers.commands import PRUNE_KINDS, Mute, ScheduleAction, ScheduleList, S
 from handlers.errors import NotAllowed, UsageError
 from handlers.results import Result, Table, TableResult, TextResult
 from handlers.units import go_duration
+from jobs import authority
 from jobs.schedules import ScheduleRecord, Schedules, parse_every
 from jobs.tasks import MUTE
 
@@ -56,14 +57,35 @@ def schedule_command(
             token=command.schedule_id,
         )
     action = command.verb.split(":")[1]
+    if not authority.may_manage(policy, record, requester):
+        # A schedule runs with its owner's authority: letting others set it off (or stop
+        # it) would lend them that authority.
+        raise NotAllowed(
+            f"{requester.mention} may not {action} schedule {record.id}: it is <@{record.user}>'s"
+            " (only its owner or an admin may)",
+            rule="schedule owner",
+        )
     if action == "rm":
         schedules.remove(record.id)
         return TextResult(title=f"removed schedule {record.id}: {record.describe()}", text="")
     if record.lost:
         raise UsageError(f"schedule {record.id} was lost; remove it and schedule it again")
+    if action in {"resume", "run"}:
+        # The job checks again at the run; saying no now spares a run that would stop it.
+        owner = authority.owner_of(
+            record, requester.groups if requester.user == record.user else None
+        )
+        refused = authority.refusal(policy, record, owner)
+        if refused is not None:
+            raise NotAllowed(
+                f"schedule {record.id} cannot {action}: {refused.message}", rule=refused.rule
+            )
     {"pause": schedules.pause, "resume": schedules.resume, "run": schedules.run_now}[action](
         record.id
     )
+    if action == "resume" and record.stopped:
+        record.stopped = ""  # allowed again: a later loss of authority is news again
+        schedules.save(record)
     words = {"pause": "paused", "resume": "resumed", "run": "running now"}
     return TextResult(
         title=f"schedule {record.id} {words[action]}: {record.describe()}",
@@ -90,6 +112,8 @@ def _add(
         channel=(command.channel or requester.channel).lstrip("#"),
         autoheal=command.autoheal,
         filters=command.filters,
+        origin_channel=requester.channel,
+        source=requester.source,
     )
     if command.task == "prune":
         kind = PRUNE_KINDS[str(command.kind)]
@@ -100,15 +124,21 @@ def _add(
                 f"{requester.mention} may not schedule `{verb}` ({decision.rule})",
                 rule=decision.rule,
             )
+        if authority.two_person(policy, [verb]):
+            raise NotAllowed(authority.two_person_message(verb), rule=authority.TWO_PERSON_RULE)
         flags = " -a" if command.all and kind in {"image", "system"} else ""
         flags += "".join(f" --filter {k}={v}" for k, vs in command.filters.items() for v in vs)
         record.command = (
             f"-H {host} {kind} prune -f{flags}" if host != "local" else f"{kind} prune -f{flags}"
         )
-    elif command.autoheal and not policy.decide("container:restart", requester).allowed:
+    elif command.autoheal and not policy.decide(authority.HEAL_VERB, requester).allowed:
         raise NotAllowed(
-            f"{requester.mention} may not schedule autoheal (container:restart)",
-            rule="container:restart",
+            f"{requester.mention} may not schedule autoheal ({authority.HEAL_VERB})",
+            rule=authority.HEAL_VERB,
+        )
+    elif command.autoheal and authority.two_person(policy, [authority.HEAL_VERB]):
+        raise NotAllowed(
+            authority.two_person_message(authority.HEAL_VERB), rule=authority.TWO_PERSON_RULE
         )
     try:
         if command.cron is not None:
@@ -151,6 +181,8 @@ def _list(schedules: Schedules, zone: ZoneInfo) -> TableResult:
             if record.lost or job is None
             else ("paused" if job.next_run_time is None else "active")
         )
+        if record.stopped and state == "paused":
+            state = "stopped: its owner may no longer run it"
         when = f"cron {record.cron}" if record.cron else f"every {record.every_seconds:g}s"
         rows.append(
             [

@@ -23,10 +23,16 @@ _EXIT = re.compile(r"^Exited \((-?\d+)\)")
 _HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
 
 
+#: what autoheal did about an unhealthy container: restarted it, tried and failed, or left
+#: it alone because it is protected; each is one attempt at a restart, for the audit
+HEAL_KINDS = frozenset({"healed", "heal-failed", "protected"})
+
+
 class Finding(BaseModel):
     container: str
     name: str
-    kind: str  # unhealthy, recovered, restart-loop, exhausted, oom, exit, healed, escalated
+    # unhealthy, recovered, restart-loop, exhausted, oom, exit, escalated, and HEAL_KINDS
+    kind: str
     message: str
     labels: dict[str, str] = Field(default_factory=dict)
 
@@ -55,6 +61,12 @@ class Budget(BaseModel):
     backoff: float = 30.0
 
 
+def is_protected(labels: dict[str, str], label: str | None) -> bool:
+    """The protected label is there with any value but `false` (people write `true`, `yes`,
+    `on` and nothing at all, and all of them mean protected)."""
+    return bool(label) and label in labels and str(labels[label]).strip().lower() != "false"
+
+
 def _key(raw: dict[str, Any]) -> str:
     status = str(raw.get("Status", ""))
     health = _HEALTH.search(status)
@@ -74,8 +86,11 @@ def health_pass(
     budget: Budget | None = None,
     loop_seconds: float = 30.0,
     now: float | None = None,
+    protected_label: str | None = None,
 ) -> tuple[HealthPass, dict[str, dict[str, Any]]]:
-    """One pass. `previous` is what the last pass returned as its second value."""
+    """One pass. `previous` is what the last pass returned as its second value. Autoheal
+    never restarts a container carrying `protected_label` (see is_protected): it says so
+    once, and leaves it to a person."""
     started = time.monotonic()
     now = time.time() if now is None else now
     budget = budget or Budget()
@@ -119,7 +134,18 @@ def health_pass(
         if condition == "ok":
             memo.pop("escalated", None)
         if autoheal and condition == "unhealthy":
-            requests += _heal(api, cid, name, memo, budget, now, findings)
+            if not is_protected(raw.get("Labels") or {}, protected_label):
+                requests += _heal(api, cid, name, memo, budget, now, findings)
+            elif prev.get("reported") != "unhealthy":  # once a spell of ill health
+                findings.append(
+                    Finding(
+                        container=cid,
+                        name=name,
+                        kind="protected",
+                        message=f":shield: {name} is protected (label {protected_label}): "
+                        "autoheal did not restart it; it needs a person",
+                    )
+                )
         for finding in findings[first_new:]:
             finding.labels = raw.get("Labels") or {}  # so label mutes can apply
         state[cid] = memo
@@ -215,8 +241,19 @@ def _heal(
         return 0
     if heals and now - heals[-1] < budget.backoff:
         return 0
-    api.restart(cid, timeout=10)
-    heals.append(now)
+    heals.append(now)  # a failed restart spends the budget too: no retry storm
+    try:
+        api.restart(cid, timeout=10)
+    except docker.errors.APIError as exc:
+        findings.append(
+            Finding(
+                container=cid,
+                name=name,
+                kind="heal-failed",
+                message=f":x: autoheal could not restart {name}: {exc.explanation or exc}",
+            )
+        )
+        return 1
     memo["reported"] = "healing"  # the next unhealthy state is news again
     findings.append(
         Finding(

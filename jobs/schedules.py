@@ -52,6 +52,15 @@ class ScheduleRecord(BaseModel):
     created: float = Field(default_factory=time.time)
     thread_ts: str | None = None
     lost: bool = False
+    #: where the owner made it: channel bindings give roles, so the owner's authority at
+    #: each run is judged here, not in --channel's (posting somewhere grants nothing)
+    origin_channel: str = ""
+    #: the front end the owner used (slack, cli, console): the policy judges the owner as
+    #: it did when they made it (at the terminal, whoever holds the engine socket is admin)
+    source: str = ""
+    #: why it was stopped because its owner may no longer run it; said once, cleared when
+    #: it is resumed or a run is allowed again
+    stopped: str = ""
 
     def describe(self) -> str:
         when = f"cron `{self.cron}`" if self.cron else f"every {_seconds(self.every_seconds or 0)}"

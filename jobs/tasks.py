@@ -1,5 +1,6 @@
 """Job functions: module-level, referenced as "jobs.tasks:name", with primitive arguments
-(a schedule id). They run the same pipeline as typed commands and post the same way."""
+(a schedule id). They run the same pipeline as typed commands and post the same way, with
+their owner's authority as the policy judges it at each run (jobs/authority.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from bot.policy import Requester
-from bot.render import reply_for
-from handlers.health import Budget, health_pass
+from bot.render import Reply, reply_for
+from handlers.errors import NotAllowed
+from handlers.health import HEAL_KINDS, Budget, HealthPass, health_pass
 from handlers.results import PruneResult
+from jobs import authority
 from jobs.context import current
 
 if TYPE_CHECKING:
@@ -57,17 +60,73 @@ def _schedule(schedule_id: str, job: str) -> tuple[Runtime, ScheduleRecord] | No
     return runtime, record
 
 
+def _owner(runtime: Runtime, record: ScheduleRecord) -> Requester | None:
+    """The owner this run acts as, if the policy lets them have it run now; else the
+    schedule is stopped, and said so in its channel once."""
+    owner = authority.owner_of(record)
+    refused = authority.refusal(runtime.pipeline.policy, record, owner)
+    if refused is not None:
+        _stop(runtime, record, refused.message, refused.rule)
+        return None
+    if record.stopped:
+        _mark(runtime, record, "")  # allowed again: a later loss is news again
+    return owner
+
+
+def _stop(runtime: Runtime, record: ScheduleRecord, why: str, rule: str) -> None:
+    """Pause a schedule its owner may no longer run, audit the refusal, and tell its channel
+    (only the first time: a resumed schedule that is refused again is news again)."""
+    runtime.metrics.job_failures.labels(job=record.task).inc()
+    log.warning("schedule %s stopped: %s", record.id, why)
+    audit = runtime.pipeline.audit
+    if audit is not None:
+        audit.record(
+            user=record.user,
+            channel=record.channel,
+            host=record.host,
+            text=record.command or f"schedule {record.task} ({record.id})",
+            verb=authority.KEEP_VERB,
+            decision="denied",
+            rule=rule,
+            outcome=f"schedule {record.id} stopped",
+        )
+    if runtime.schedules is not None:
+        try:
+            runtime.schedules.pause(record.id)
+        except Exception:  # already gone from the job store: not running is what we want
+            log.exception("could not pause schedule %s", record.id)
+    if record.stopped:
+        return
+    _mark(runtime, record, why)
+    text = f":no_entry: schedule {record.id} ({record.describe()}) is stopped: {why}"
+    runtime.notify(record.channel, Reply(ok=False, text=text, ephemeral=False), record.thread_ts)
+
+
+def _mark(runtime: Runtime, record: ScheduleRecord, stopped: str) -> None:
+    record.stopped = stopped
+    if runtime.schedules is not None:
+        fresh = runtime.schedules.record(record.id)  # keep what changed since this run began
+        if fresh is not None:
+            fresh.stopped = stopped
+            runtime.schedules.save(fresh)
+
+
 def prune(schedule_id: str) -> None:
-    """A scheduled prune, with the authority of the person who scheduled it."""
+    """A scheduled prune, with the authority of the person who scheduled it, as it is now."""
     found = _schedule(schedule_id, "prune")
     if found is None:
         return
     runtime, record = found
     schedules = runtime.schedules
-    requester = Requester(record.user, record.channel, source="job")
+    requester = _owner(runtime, record)
+    if requester is None:
+        return
     pipeline = runtime.pipeline
     try:
         prepared = pipeline.prepare(record.command, requester)
+    except NotAllowed as exc:  # the owner's role no longer covers it (or a guard says no)
+        _stop(runtime, record, exc.message, exc.rule)
+        return
     except Exception as exc:
         runtime.metrics.job_failures.labels(job="prune").inc()
         runtime.notify(record.channel, pipeline.failure(exc, record.command), record.thread_ts)
@@ -100,6 +159,9 @@ def health(schedule_id: str) -> None:
     if found is None:
         return
     runtime, record = found
+    owner = _owner(runtime, record)
+    if owner is None:
+        return
     key = HEALTH_STATE.format(record.id)
     raw = runtime.store.get(key)
     previous = json.loads(raw) if raw else {}
@@ -118,12 +180,14 @@ def health(schedule_id: str) -> None:
                 backoff=settings.autoheal_backoff,
             ),
             loop_seconds=settings.restart_loop_seconds,
+            protected_label=runtime.pipeline.policy.protected_label,
         )
     except Exception as exc:
         runtime.metrics.job_failures.labels(job="health").inc()
         log.warning("health pass on %s failed: %s", record.host, exc)
         return
     runtime.store.set(key, json.dumps(state))
+    _audit_heals(runtime, record, owner, result)
     result.findings = [
         f for f in result.findings if not is_muted(runtime.store, record.host, f.name, f.labels)
     ]
@@ -136,6 +200,33 @@ def health(schedule_id: str) -> None:
             record.channel,
             reply_for(result, ephemeral=False, context=f"{record.id} · {record.host}"),
             None,
+        )
+
+
+def _audit_heals(
+    runtime: Runtime, record: ScheduleRecord, owner: Requester, result: HealthPass
+) -> None:
+    """Each autoheal restart (done, failed, or refused for a protected container) is an
+    attempt like a typed `restart`, and goes to the audit as the schedule's owner."""
+    audit = runtime.pipeline.audit
+    if audit is None:
+        return
+    granted = runtime.pipeline.policy.decide(authority.HEAL_VERB, owner).rule
+    for finding in result.findings:
+        if finding.kind not in HEAL_KINDS:
+            continue
+        protected = finding.kind == "protected"
+        audit.record(
+            user=record.user,
+            channel=record.channel,
+            host=record.host,
+            text=f"restart {finding.name} (autoheal, schedule {record.id})",
+            verb=authority.HEAL_VERB,
+            decision="denied" if protected else "allowed",
+            rule=f"protected {runtime.pipeline.policy.protected_label}" if protected else granted,
+            outcome={"healed": "ok", "protected": "not restarted: protected"}.get(
+                finding.kind, f"failed: {finding.message}"[:200]
+            ),
         )
 
 

@@ -1,0 +1,93 @@
+"""Whose authority a schedule runs with: its owner's, judged under the current policy at
+every run and before anyone sets it off, never the authority of whoever clicked.
+
+A schedule is one person's standing order. It may do only what its owner may do now (a
+role taken away stops it), and never what needs two people (`confirm.two_person`): the
+second person approves one run at a time, and a schedule has no one to ask.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+from bot.parser import parse
+from bot.policy import Policy, Requester
+from handlers.errors import DockhandError
+from jobs import context
+from jobs.schedules import ScheduleRecord
+
+#: keeping a schedule takes what making one took, at every run
+KEEP_VERB = "schedule:add"
+#: a health pass lists and inspects containers; autoheal restarts them
+HEALTH_VERB = "container:ls"
+HEAL_VERB = "container:restart"
+TWO_PERSON_RULE = "confirm.two_person"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a schedule may not run for its owner, and the rule the audit names."""
+
+    message: str
+    rule: str
+
+
+def task_verbs(record: ScheduleRecord) -> list[str]:
+    """The verbs one run of `record` uses (a prune's from its command, as the pipeline
+    will parse it). Raises DockhandError for a command that no longer parses."""
+    if record.task == "prune":
+        return [str(getattr(parse(record.command), "verb", ""))]
+    if record.task == "health":
+        return [HEALTH_VERB, HEAL_VERB] if record.autoheal else [HEALTH_VERB]
+    return []
+
+
+def two_person(policy: Policy, verbs: list[str]) -> list[str]:
+    """Those of `verbs` the policy wants a second person for (its entries may be globs)."""
+    return [v for v in verbs if any(fnmatchcase(v, g) for g in policy.confirm.two_person)]
+
+
+def two_person_message(verb: str) -> str:
+    return (
+        f"`{verb}` needs a second person's approval (policy rule {TWO_PERSON_RULE}), and a "
+        "schedule runs on one person's word: it cannot be scheduled or run from a schedule. "
+        f"Run it by hand, where a second person confirms it."
+    )
+
+
+def owner_of(record: ScheduleRecord, groups: tuple[str, ...] | None = None) -> Requester:
+    """The owner as the policy sees them now: in the channel the schedule was made in, with
+    their user groups as they are now (`groups`, or the installed lookup)."""
+    return Requester(
+        record.user,
+        record.origin_channel or record.channel,
+        source=record.source or "job",
+        groups=context.groups_of(record.user) if groups is None else groups,
+    )
+
+
+def refusal(policy: Policy, record: ScheduleRecord, owner: Requester) -> Refusal | None:
+    """None when `owner` may have `record` run now; else why not."""
+    if record.task == "tick":
+        return None  # the scheduler's own witness: it touches nothing
+    try:
+        verbs = task_verbs(record)
+    except DockhandError as exc:
+        return Refusal(f"its command `{record.command}` no longer reads: {exc.message}", "usage")
+    for verb in [KEEP_VERB, *verbs]:
+        decision = policy.decide(verb, owner)
+        if not decision.allowed:
+            return Refusal(
+                f"its owner {owner.mention} may no longer run `{verb}` ({decision.rule})",
+                decision.rule,
+            )
+    paired = two_person(policy, verbs)
+    if paired:
+        return Refusal(two_person_message(paired[0]), TWO_PERSON_RULE)
+    return None
+
+
+def may_manage(policy: Policy, record: ScheduleRecord, requester: Requester) -> bool:
+    """Only a schedule's owner or an admin may remove, pause, resume or run it."""
+    return requester.user == record.user or policy.is_admin(requester)
