@@ -99,7 +99,8 @@ def _stop(runtime: Runtime, record: ScheduleRecord, why: str, rule: str) -> None
         return
     _mark(runtime, record, why)
     text = f":no_entry: schedule {record.id} ({record.describe()}) is stopped: {why}"
-    runtime.notify(record.channel, Reply(ok=False, text=text, ephemeral=False), record.thread_ts)
+    # In the channel itself, not the runs' thread: someone has to act on it.
+    runtime.notify(record.channel, Reply(ok=False, text=text, ephemeral=False), None)
 
 
 def _mark(runtime: Runtime, record: ScheduleRecord, stopped: str) -> None:
