@@ -14,8 +14,9 @@ import time
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
-from bot.render import Reply
+from bot.render import Reply, fallback_text
 from bot.runtime import Runtime
+from bot.text import clip, join, safe, trusted
 from handlers.errors import DockhandError
 from handlers.events import Alert, alert_of, follow
 from jobs.tasks import is_muted, remember_alerts
@@ -103,27 +104,41 @@ class EventWatcher:
         lines = [a.message for a in batch]
         remember_alerts(self.runtime.store, lines)
 
-        title = (
-            lines[0] if len(batch) == 1 else f":rotating_light: {len(batch)} alerts on {self.host}"
-        )
-        body = "\n".join(lines if len(batch) > 1 else [])
-        blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=title))]
+        self.runtime.notify(self.channel, alert_reply(self.host, batch))
 
-        if body:
-            blocks.append(SectionBlock(text=MarkdownTextObject(text=body[:2900])))
-        blocks.append(
-            ContextBlock(
-                elements=[
-                    MarkdownTextObject(text=f"{self.host} · `/docker mute NAME 1h` to quiet one")
-                ]
-            )
-        )
-        self.runtime.notify(
-            self.channel,
-            Reply(
-                ok=True,
-                text=f"{title}\n{body}".strip(),
-                blocks=[b.to_dict() for b in blocks],
-                ephemeral=False,
-            ),
-        )
+
+#: alerts one message lists; a bigger burst says how many more there were
+ALERT_LINES = 50
+
+
+def alert_reply(host: str, batch: list[Alert]) -> Reply:
+    """One message for a burst of alerts. An alert's words carry the container's name (the
+    engine's text), so each line is escaped; the burst is cut with a count to stay within
+    Slack's limits."""
+    lines = [a.message for a in batch]
+    if len(batch) == 1:
+        title = safe(lines[0])
+        body: list[str] = []
+    else:
+        title = trusted(f":rotating_light: {len(batch)} alerts on {safe(host)}")
+        body = lines[:ALERT_LINES]
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=clip(title, 1_000)))]
+    if body:
+        shown = clip(join("\n", body), 2_900)
+        if len(batch) > ALERT_LINES:
+            shown = trusted(f"{shown}\n… and {len(batch) - ALERT_LINES:,} more")
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=shown)))
+    mute = trusted(f"{clip(host, 200)} · `/docker mute NAME 1h` to quiet one")
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=mute)]))
+    text = "\n".join(
+        [lines[0]]
+        if len(batch) == 1
+        else [f":rotating_light: {len(batch)} alerts on {host}", *lines]
+    )
+    return Reply(
+        ok=True,
+        text=text,
+        blocks=[b.to_dict() for b in blocks],
+        ephemeral=False,
+        chat_text=fallback_text(text),
+    )

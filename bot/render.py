@@ -1,8 +1,19 @@
-"""Results and errors as a Reply: plain text for terminals and fallbacks, Block Kit for Slack."""
+"""Results and errors as a Reply: plain text for terminals, Block Kit and a fallback `text`
+for Slack.
+
+Two rules hold for everything Slack gets from here. Text that is not Dockhand's own wording
+(output, names, labels, errors, what the user typed) is escaped (bot/text.py: `safe`), code
+blocks included; mrkdwn objects are built by `_md`, which takes `Mrkdwn` only. And every
+message fits Slack's limits (bot/slack_limits.py): long output is cut with a count ("… and 250
+more lines") and goes whole to the requester as an Upload; a menu value that would not fit
+uses the container ID or is left out. Rendering never raises on a result's size or content.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,8 +31,21 @@ from slack_sdk.models.blocks import (
 )
 
 from bot import messages
+from bot import slack_limits as limits
 from bot.audit import Entry
 from bot.confirm import Pending
+from bot.text import (
+    CODE_FENCES,
+    ELLIPSIS,
+    Mrkdwn,
+    clip,
+    code_block,
+    code_line,
+    join,
+    keep_user_mentions,
+    safe,
+    trusted,
+)
 from handlers.errors import DockhandError, EngineError, NotAllowed, UsageError
 from handlers.preview import Preview
 from handlers.results import (
@@ -33,14 +57,21 @@ from handlers.results import (
     TableResult,
 )
 
+log = logging.getLogger("dockhand.render")
+
 # action_id prefixes of Dockhand's buttons: run a command, turn a page.
 RUN_ACTION = "dockhand.run"
 PAGE_ACTION = "dockhand.page"
 CONFIRM_ACTION = "dockhand.confirm"
 CANCEL_ACTION = "dockhand.cancel"
-# Slack's own limits: a section's text, blocks in a message.
-SECTION_LIMIT = 3000
-BLOCK_LIMIT = 50
+# Slack's own limits, kept under their old names for callers.
+SECTION_LIMIT = limits.SECTION_TEXT
+BLOCK_LIMIT = limits.MESSAGE_BLOCKS
+# One line of a table or output in chat: a 300-character container name still shows, a
+# megabyte-long log line does not take the whole message.
+LINE_LIMIT = 600
+SUMMARY_LIMIT = 1_000
+CONTEXT_LIMIT = 1_000
 # Columns that fit a phone; the terminal gets them all.
 CHAT_COLUMNS = {
     "CONTAINER ID": True,
@@ -80,7 +111,13 @@ class Upload:
 
 @dataclass
 class Reply:
-    """What one command produced, ready for any front end."""
+    """What one command produced, ready for any front end.
+
+    `text` is plain, for terminals, logs and the audit (what the docker CLI would print).
+    `chat_text` is Slack's `text` field: escaped, own mentions live, within Slack's limits;
+    left empty, it is `text` escaped whole. Slack front ends send `chat_text` and `blocks`
+    (see `slack_message`), never `text`.
+    """
 
     ok: bool
     text: str
@@ -94,6 +131,11 @@ class Reply:
     pages: int = 1
     #: a confirmation this reply asks for (its id)
     pending: str | None = None
+    chat_text: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.chat_text:
+            self.chat_text = fallback_text(self.text)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -102,6 +144,40 @@ class Reply:
             "blocks": self.blocks,
             "result": self.result.model_dump(mode="json") if self.result else None,
         }
+
+
+def slack_message(reply: Reply) -> dict[str, Any]:
+    """The `text` and `blocks` arguments of chat.postMessage/update/postEphemeral and of a
+    response_url payload, for this reply."""
+    return {"text": reply.chat_text, "blocks": reply.blocks}
+
+
+def fallback_text(text: str) -> Mrkdwn:
+    """Slack's `text` for a message: safe and within Dockhand's fallback budget, saying how
+    much was left out."""
+    ready = safe(text)
+    if len(ready) <= limits.FALLBACK_TEXT:
+        return ready
+    note = f"\n{ELLIPSIS} {len(ready) - limits.FALLBACK_TEXT:,}+ more characters"
+    return Mrkdwn(clip(ready, limits.FALLBACK_TEXT - len(note)) + note)
+
+
+def _md(text: Mrkdwn) -> MarkdownTextObject:
+    """The one way this module makes a mrkdwn object: from text already ready for Slack."""
+    return MarkdownTextObject(text=text)
+
+
+def _section(text: Mrkdwn) -> SectionBlock:
+    # Slack refuses an empty text object; an error without words still says something.
+    return SectionBlock(text=_md(clip(text, limits.SECTION_TEXT) or trusted("(no message)")))
+
+
+def _context(text: Mrkdwn) -> ContextBlock:
+    return ContextBlock(elements=[_md(clip(text, limits.TEXT_OBJECT))])
+
+
+def _bold(text: str, limit: int = SUMMARY_LIMIT) -> Mrkdwn:
+    return Mrkdwn(f"*{clip(text, limit)}*")
 
 
 def format_table(table: Table, *, chat: bool = False) -> list[str]:
@@ -147,34 +223,46 @@ def plain_text(result: Result) -> str:
     return "\n".join(parts)
 
 
-def _code_sections(lines: list[str], budget: int) -> tuple[list[Block], int]:
-    """Lines in code-block sections within Slack's text limit; returns how many lines fit."""
+def _code_sections(
+    lines: list[str], max_blocks: int, max_chars: int
+) -> tuple[list[Block], int, int]:
+    """Lines in code-block sections within Slack's limits: at most `max_blocks` sections and
+    `max_chars` characters in all. Returns (sections, lines shown, characters used)."""
     sections: list[Block] = []
-    chunk: list[str] = []
+    chunk: list[Mrkdwn] = []
+    size = 0  # characters of the chunk, newlines included
     used = 0
+    total = 0
+    per_section = limits.SECTION_TEXT - CODE_FENCES
 
     def flush() -> None:
-        sections.append(
-            SectionBlock(text=MarkdownTextObject(text="```" + "\n".join(chunk) + "```"))
-        )
+        nonlocal total
+        text = code_block(chunk)
+        total += len(text)
+        sections.append(SectionBlock(text=_md(text)))
 
-    for line in lines:
-        line = line[: SECTION_LIMIT - 10]
-        if chunk and sum(len(c) + 1 for c in chunk) + len(line) + 7 > SECTION_LIMIT:
-            if len(sections) + 1 >= budget:
+    for raw in lines:
+        line = code_line(raw, LINE_LIMIT)
+        grows = len(line) + (1 if chunk else 0)
+        if chunk and size + grows > per_section:
+            if len(sections) + 1 >= max_blocks:
                 break
             flush()
-            chunk = []
+            chunk, size, grows = [], 0, len(line)
+        if max_blocks < 1 or total + size + grows + CODE_FENCES > max_chars:
+            break
         chunk.append(line)
+        size += grows
         used += 1
     if chunk:
         flush()
-    return sections, used
+    return sections, used, total
 
 
 PAGE_ROWS = 20  # table rows a message shows; Next/Previous buttons page through the rest
 BODY_LIMIT = 2800  # characters of free text shown before it becomes a file with an excerpt
 EXCERPT_LINES = 20
+_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 @dataclass(frozen=True)
@@ -186,6 +274,21 @@ class Origin:
     page: int = 0
 
 
+def _filename(name: str, kind: str) -> str:
+    """A file name Slack shows and Dockhand quotes: letters, digits and . _ - only, short."""
+    stem = _FILENAME.sub("-", name).strip("-.")[:60] or "dockhand"
+    return f"{stem}-{kind}.txt"
+
+
+def _upload_of(result: Result, kind: str = "output") -> Upload:
+    name = getattr(result, "container", None) or getattr(result, "name", None) or "dockhand"
+    return Upload(
+        filename=_filename(str(name), kind),
+        content=plain_text(result),
+        title=result.summary()[:200] or "Dockhand output",
+    )
+
+
 def _excerpt(result: Result, body: str) -> tuple[list[str], Upload | None]:
     if len(body) <= BODY_LIMIT:
         return body.splitlines(), None
@@ -193,13 +296,19 @@ def _excerpt(result: Result, body: str) -> tuple[list[str], Upload | None]:
     # Logs matter at their end, everything else at its start.
     tail = isinstance(result, ContainerLogsResult | ContainerRun)
     shown = lines[-EXCERPT_LINES:] if tail else lines[:EXCERPT_LINES]
-    while shown and sum(len(x) + 1 for x in shown) > BODY_LIMIT:
+    while shown and sum(min(len(x), LINE_LIMIT) + 1 for x in shown) > BODY_LIMIT:
         shown = shown[1:] if tail else shown[:-1]
     kind = "logs" if isinstance(result, ContainerLogsResult) else "output"
     name = getattr(result, "container", None) or getattr(result, "name", None) or "dockhand"
     note = f"… {len(lines) - len(shown)} more lines in the attached file"
-    upload = Upload(filename=f"{name}-{kind}.txt", content=body, title=result.summary())
+    upload = Upload(filename=_filename(str(name), kind), content=body, title=result.summary()[:200])
     return ([note, *shown] if tail else [*shown, note]), upload
+
+
+def _context_text(context: str) -> Mrkdwn:
+    """The context line callers pass: Dockhand's wording (host, duration, who did it). Marked
+    `trusted` it is used as it is; a plain str keeps only its user mentions live."""
+    return keep_user_mentions(context)
 
 
 def chat_view(
@@ -207,8 +316,9 @@ def chat_view(
 ) -> tuple[list[dict[str, Any]], Upload | None, int]:
     """Block Kit for one page of a result: (blocks, an upload if any, number of pages)."""
     blocks: list[Block] = []
+    notes: list[Mrkdwn] = []
     if result.summary():
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*{result.summary()[:2900]}*")))
+        blocks.append(_section(_bold(result.summary())))
     table = result.table()
     lines: list[str] = []
     pages = 1
@@ -224,25 +334,43 @@ def chat_view(
         )
         lines = format_table(window, chat=True)
         if pages > 1:
-            context = (
-                f"rows {first + 1}–{first + len(window.rows)} of {len(table.rows)} · {context}"
+            notes.append(
+                trusted(f"rows {first + 1}–{first + len(window.rows)} of {len(table.rows)}")
             )
     elif result.facts():
         lines = format_facts(result.facts())
     if result.body():
         shown, upload = _excerpt(result, result.body())
         lines += shown
+    actions = _actions(result, origin, pages)
     if lines:
-        sections, used = _code_sections(lines, BLOCK_LIMIT - len(blocks) - 3)
+        spent = sum(len(t) for b in blocks for t in _texts(b))
+        sections, used, _ = _code_sections(
+            lines,
+            limits.MESSAGE_BLOCKS - len(blocks) - 2,
+            limits.MESSAGE_BLOCKS_TEXT - spent - _action_chars(actions) - CONTEXT_LIMIT - 20,
+        )
         blocks += sections
         if used < len(lines):
-            context = f"showing {used - 1} of {len(lines) - 1} lines · {context}"
-    actions = _actions(result, origin, pages)
+            notes.append(trusted(f"{ELLIPSIS} and {len(lines) - used:,} more lines"))
+            if upload is None:
+                upload = _upload_of(result)
+            notes.append(trusted("all of it in the attached file"))
     if actions:
         blocks.append(actions)
     if context:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=context.strip(" ·"))]))
+        notes.append(_context_text(context))
+    if notes:
+        blocks.append(_context(clip(join(" · ", notes), CONTEXT_LIMIT)))
     return [block.to_dict() for block in blocks], upload, pages
+
+
+def _texts(block: Block) -> list[str]:
+    return [t for _, t in limits._walk_texts([block.to_dict()])]
+
+
+def _action_chars(actions: ActionsBlock | None) -> int:
+    return sum(len(t) for t in _texts(actions)) if actions else 0
 
 
 def run_value(text: str, host: str) -> str:
@@ -250,65 +378,90 @@ def run_value(text: str, host: str) -> str:
     return text if host == "local" else f"-H {host} {text}"
 
 
+def _target_value(verb: str, name: str, short_id: str, host: str, limit: int) -> str | None:
+    """The command a menu option or button runs on one container: by name when that fits
+    Slack's limit, else by the short ID (names may be hundreds of characters); None when
+    neither fits (a very long host name), so the caller leaves the option out."""
+    for target in (name, short_id):
+        if target:
+            value = run_value(f"{verb} {target}", host)
+            if len(value) <= limit:
+                return value
+    return None
+
+
+def _plain(text: str, limit: int) -> PlainTextObject:
+    """plain_text is shown as typed (no mentions, no links): only its length matters."""
+    return PlainTextObject(text=text if len(text) <= limit else text[: limit - 1] + ELLIPSIS)
+
+
 def _actions(result: Result, origin: Origin, pages: int) -> ActionsBlock | None:
     elements: list[Any] = []
     if isinstance(result, ContainerList) and not result.quiet and result.containers:
-        first = origin.page * PAGE_ROWS
-        shown = result.containers[first : first + PAGE_ROWS]
+        first = min(max(origin.page, 0), pages - 1) * PAGE_ROWS
+        shown = result.containers[first : first + PAGE_ROWS][: limits.SELECT_OPTIONS]
         for label, verb in (
             ("Logs…", "logs --tail 100"),
             ("Restart…", "restart"),
             ("Stop…", "stop"),
         ):
-            options = [
-                Option(
-                    text=PlainTextObject(text=c.name[:75] or c.id[:12]),
-                    value=run_value(f"{verb} {c.name or c.id}", origin.host),
+            options = []
+            for c in shown:
+                value = _target_value(verb, c.name, c.id[:12], origin.host, limits.OPTION_VALUE)
+                if value is not None:
+                    options.append(
+                        Option(text=_plain(c.name or c.id[:12], limits.OPTION_TEXT), value=value)
+                    )
+            if options:  # a select needs at least one option
+                elements.append(
+                    StaticSelectElement(
+                        placeholder=_plain(label, limits.SELECT_PLACEHOLDER),
+                        action_id=f"{RUN_ACTION}:{verb.split()[0]}",
+                        options=options,
+                    )
                 )
-                for c in shown
-            ]
-            elements.append(
-                StaticSelectElement(
-                    placeholder=PlainTextObject(text=label),
-                    action_id=f"{RUN_ACTION}:{verb.split()[0]}",
-                    options=options,
-                )
-            )
     if isinstance(result, ContainerRun) and result.verb == "container:run":
-        elements.append(
-            ButtonElement(
-                text="Logs",
-                action_id=f"{RUN_ACTION}:logs",
-                value=run_value(f"logs --tail 100 {result.name}", origin.host),
-            )
+        logs = _target_value(
+            "logs --tail 100", result.name, result.id[:12], origin.host, limits.BUTTON_VALUE
         )
-        if result.still_running or (result.started and result.exit_code is None):
+        if logs is not None:
+            elements.append(ButtonElement(text="Logs", action_id=f"{RUN_ACTION}:logs", value=logs))
+        stop = _target_value("stop", result.name, result.id[:12], origin.host, limits.BUTTON_VALUE)
+        if stop is not None and (
+            result.still_running or (result.started and result.exit_code is None)
+        ):
             elements.append(
                 ButtonElement(
-                    text="Stop",
-                    action_id=f"{RUN_ACTION}:stop",
-                    style="danger",
-                    value=run_value(f"stop {result.name}", origin.host),
+                    text="Stop", action_id=f"{RUN_ACTION}:stop", style="danger", value=stop
                 )
             )
     if pages > 1 and origin.text:
-        if origin.page > 0:
-            elements.append(
-                ButtonElement(
-                    text="◀ Previous",
-                    action_id=f"{PAGE_ACTION}:prev",
-                    value=json.dumps({"t": origin.text, "p": origin.page - 1}),
-                )
-            )
-        if origin.page < pages - 1:
-            elements.append(
-                ButtonElement(
-                    text="Next ▶",
-                    action_id=f"{PAGE_ACTION}:next",
-                    value=json.dumps({"t": origin.text, "p": origin.page + 1}),
-                )
-            )
+        # A command too long to carry in a button's value gets no page buttons; the context
+        # line still says which rows are shown.
+        for label, action, page in (
+            ("◀ Previous", f"{PAGE_ACTION}:prev", origin.page - 1),
+            ("Next ▶", f"{PAGE_ACTION}:next", origin.page + 1),
+        ):
+            value = json.dumps({"t": origin.text, "p": page})
+            if 0 <= page < pages and len(value) <= limits.BUTTON_VALUE:
+                elements.append(ButtonElement(text=label, action_id=action, value=value))
+    elements = elements[: limits.ACTIONS_ELEMENTS]
     return ActionsBlock(elements=elements) if elements else None
+
+
+def _checked(reply: Reply) -> Reply:
+    """The last guard: a reply the renderer got wrong is replaced by one that Slack takes,
+    with the whole output attached, rather than an exception the user never hears of."""
+    found = limits.problems(reply.chat_text, reply.blocks)
+    if not found:
+        return reply
+    log.error("reply over Slack's limits, sent as a file instead: %s", "; ".join(found[:5]))
+    note = trusted(f"{ELLIPSIS} the reply was too large for one message; it is attached")
+    reply.blocks = [_section(clip(reply.chat_text, 1_000)).to_dict(), _context(note).to_dict()]
+    reply.chat_text = clip(reply.chat_text, 1_000)
+    if reply.upload is None:
+        reply.upload = Upload(filename="dockhand-output.txt", content=reply.text, title="output")
+    return reply
 
 
 def reply_for(
@@ -317,63 +470,92 @@ def reply_for(
     failed = result.failed()
     origin = origin or Origin()
     blocks, upload, pages = chat_view(result, origin, context)
-    return Reply(
-        ok=not failed,
-        text=plain_text(result),
-        blocks=blocks,
-        result=result,
-        ephemeral=ephemeral,
-        exit_status=1 if failed else 0,
-        upload=upload,
-        page=min(origin.page, pages - 1),
-        pages=pages,
+    text = plain_text(result)
+    return _checked(
+        Reply(
+            ok=not failed,
+            text=text,
+            blocks=blocks,
+            result=result,
+            ephemeral=ephemeral,
+            exit_status=1 if failed else 0,
+            upload=upload,
+            page=min(origin.page, pages - 1),
+            pages=pages,
+            chat_text=fallback_text(text),
+        )
     )
 
 
 def error_reply(exc: DockhandError) -> Reply:
-    """A user-visible failure: the message, and for usage errors the usage line."""
+    """A user-visible failure: the message, and for usage errors the usage line. The message
+    is escaped unless it is marked `trusted` (Dockhand's own, with a live mention)."""
+    message = safe(exc.message)
     if isinstance(exc, NotAllowed):
-        shown = messages.denied(exc.message)
+        shown = trusted(messages.denied(message))
     elif isinstance(exc, EngineError):
-        shown = messages.engine_failed(exc.message)
+        shown = trusted(messages.engine_failed(message))
     else:
-        shown = exc.message
+        shown = message
     text = exc.message
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=shown[:SECTION_LIMIT]))]
+    chat = message
+    blocks: list[Block] = [_section(shown)]
     if isinstance(exc, UsageError) and exc.usage:
         text += f"\n{exc.usage}"
-        usage = "```" + exc.usage[: SECTION_LIMIT - 6] + "```"
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=usage)))
-    return Reply(
-        ok=False,
-        text=text,
-        blocks=[b.to_dict() for b in blocks],
-        ephemeral=True,
-        exit_status=exc.exit_status,
+        chat = Mrkdwn(f"{chat}\n{safe(exc.usage)}")
+        sections, _, _ = _code_sections(exc.usage.splitlines(), 1, limits.SECTION_TEXT)
+        blocks += sections
+    return _checked(
+        Reply(
+            ok=False,
+            text=text,
+            blocks=[b.to_dict() for b in blocks],
+            ephemeral=True,
+            exit_status=exc.exit_status,
+            chat_text=fallback_text(chat),
+        )
     )
 
 
 def apology_reply(reference: str) -> Reply:
     text = messages.apology(reference)
-    block = SectionBlock(text=MarkdownTextObject(text=f":x: {text}"))
-    return Reply(ok=False, text=text, blocks=[block.to_dict()], exit_status=1, reference=reference)
+    block = _section(trusted(f":x: {safe(text)}"))
+    return Reply(
+        ok=False,
+        text=text,
+        blocks=[block.to_dict()],
+        exit_status=1,
+        reference=reference,
+        chat_text=safe(text),
+    )
 
 
 def preview_reply(shown: Preview, pending: Pending) -> Reply:
     """What a destructive command would do, with Confirm / Cancel. Under the two-person rule
-    it is posted in the channel, where a second person can see it."""
+    it is posted in the channel, where a second person can see it. A long list is cut with a
+    count, and goes whole as a file."""
     title = f"`/docker {pending.text}` {shown.summary()}"
     lines = shown.lines()
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=f"*{title[:2900]}*"))]
+    blocks: list[Block] = [_section(_bold(title))]
+    minutes = max(1, round((pending.expires - time.time()) / 60))
+    note = trusted(
+        f"{messages.confirm_prompt(pending.two_person, pending.user)} · expires in {minutes} min"
+    )
+    upload = None
     if lines:
-        sections, used = _code_sections(lines, BLOCK_LIMIT - 4)
+        spent = len(blocks[0].to_dict()["text"]["text"]) + len(note)
+        sections, used, _ = _code_sections(
+            lines, limits.MESSAGE_BLOCKS - 4, limits.MESSAGE_BLOCKS_TEXT - spent - 500
+        )
         blocks += sections
         if used < len(lines):
-            blocks.append(
-                ContextBlock(
-                    elements=[MarkdownTextObject(text=f"showing {used} of {len(lines)} items")]
-                )
+            upload = Upload(
+                filename=f"{_filename(pending.verb, 'preview')}",
+                content="\n".join([title, *lines]),
+                title=shown.summary()[:200],
             )
+            more = f"showing {used} of {len(lines)} items ({ELLIPSIS} and {len(lines) - used:,}"
+            blocks.append(_context(trusted(f"{more} more in the attached file)")))
     blocks.append(
         ActionsBlock(
             elements=[
@@ -384,17 +566,19 @@ def preview_reply(shown: Preview, pending: Pending) -> Reply:
             ]
         )
     )
-    minutes = max(1, round((pending.expires - time.time()) / 60))
-    note = f"{messages.confirm_prompt(pending.two_person, pending.user)} · expires in {minutes} min"
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note)]))
+    blocks.append(_context(note))
     text = "\n".join([title, *lines, note])
-    return Reply(
-        ok=False,
-        text=text,
-        blocks=[b.to_dict() for b in blocks],
-        ephemeral=not pending.two_person,
-        exit_status=1,
-        pending=pending.id,
+    return _checked(
+        Reply(
+            ok=False,
+            text=text,
+            blocks=[b.to_dict() for b in blocks],
+            ephemeral=not pending.two_person,
+            exit_status=1,
+            pending=pending.id,
+            upload=upload,
+            chat_text=Mrkdwn(f"{clip(title, limits.FALLBACK_TEXT - 600)}\n{note}"),
+        )
     )
 
 
