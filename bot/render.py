@@ -347,7 +347,7 @@ def chat_view(
         spent = sum(len(t) for b in blocks for t in _texts(b))
         sections, used, _ = _code_sections(
             lines,
-            limits.MESSAGE_BLOCKS - len(blocks) - 2,
+            limits.MESSAGE_BLOCKS - len(blocks) - 3,  # actions, context, an upload note
             limits.MESSAGE_BLOCKS_TEXT - spent - _action_chars(actions) - CONTEXT_LIMIT - 20,
         )
         blocks += sections
