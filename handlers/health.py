@@ -16,6 +16,8 @@ import docker
 import docker.errors
 from pydantic import BaseModel, Field
 
+from handlers.context import Admit
+from handlers.errors import NotAllowed
 from handlers.results import Result
 
 WATCH_LABEL = "dockhand.watch"
@@ -87,6 +89,7 @@ def health_pass(
     loop_seconds: float = 30.0,
     now: float | None = None,
     protected_label: str | None = None,
+    admit: Admit | None = None,
 ) -> tuple[HealthPass, dict[str, dict[str, Any]]]:
     """One pass. `previous` is what the last pass returned as its second value. Autoheal
     never restarts a container carrying `protected_label` (see is_protected): it says so
@@ -135,7 +138,7 @@ def health_pass(
             memo.pop("escalated", None)
         if autoheal and condition == "unhealthy":
             if not is_protected(raw.get("Labels") or {}, protected_label):
-                requests += _heal(api, cid, name, memo, budget, now, findings)
+                requests += _heal(api, cid, name, memo, budget, now, findings, admit)
             elif prev.get("reported") != "unhealthy":  # once a spell of ill health
                 findings.append(
                     Finding(
@@ -220,8 +223,10 @@ def _heal(
     budget: Budget,
     now: float,
     findings: list[Finding],
+    admit: Admit | None = None,
 ) -> int:
-    """Restart an unhealthy container within its budget; escalate once when it runs out."""
+    """Restart an unhealthy container within its budget; escalate once when it runs out.
+    A restart is a start: it passes the same safety check (`admit`) as `start` typed in chat."""
     heals = [t for t in memo.get("heals", []) if now - t < budget.window]
     memo["heals"] = heals
     if len(heals) >= budget.restarts:
@@ -243,7 +248,19 @@ def _heal(
         return 0
     heals.append(now)  # a failed restart spends the budget too: no retry storm
     try:
+        if admit is not None:
+            admit("container.start", {}, cid)
         api.restart(cid, timeout=10)
+    except NotAllowed as exc:
+        findings.append(
+            Finding(
+                container=cid,
+                name=name,
+                kind="heal-failed",
+                message=f":x: autoheal did not restart {name}: {exc.message}",
+            )
+        )
+        return 1
     except docker.errors.APIError as exc:
         findings.append(
             Finding(

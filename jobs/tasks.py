@@ -182,6 +182,8 @@ def health(schedule_id: str) -> None:
             ),
             loop_seconds=settings.restart_loop_seconds,
             protected_label=runtime.pipeline.policy.protected_label,
+            # The owner's safety check, as for a `restart` they typed.
+            admit=runtime.pipeline.admission(record.host, owner, None),
         )
     except Exception as exc:
         runtime.metrics.job_failures.labels(job="health").inc()

@@ -5,6 +5,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from bot.pipeline import Pipeline
+from bot.policy import Policy, Requester
+from handlers.context import Admit
+from handlers.engines import Engines
 from handlers.health import Budget, Finding, health_pass
 from tests.rig import TEST_IMAGE, Engine
 
@@ -17,6 +21,7 @@ def passes(
     budget: Budget | None = None,
     pause: float = 1.2,
     filters: dict[str, list[str]] | None = None,
+    admit: Admit | None = None,
 ) -> tuple[list[Finding], list[int]]:
     state: dict[str, dict[str, Any]] = {}
     found: list[Finding] = []
@@ -29,6 +34,7 @@ def passes(
             budget=budget,
             filters=filters,
             loop_seconds=3,
+            admit=admit,
         )
         found += result.findings
         requests.append(result.requests)
@@ -81,6 +87,31 @@ def test_unhealthy_healed_then_escalated(clean_engine: Engine) -> None:
     assert seen.count("healed") == 2 and seen.count("escalated") == 1, seen
     assert seen.index("unhealthy") < seen.index("healed") < seen.index("escalated")
     assert seen[-1] == "escalated"  # and nothing after: not reported again
+
+
+def test_autoheal_restarts_only_what_may_start(clean_engine: Engine) -> None:
+    """A restart is a start: a container made elsewhere with an added capability is not
+    restarted by autoheal, whose check is the schedule owner's, as for a typed `restart`."""
+    clean_engine.cli(
+        "run", "-d", "--name", "sick-cap", "--cap-add", "SYS_ADMIN", "--health-cmd", "false",
+        "--health-interval", "1s", "--health-retries", "1", TEST_IMAGE, "sleep", "300",
+    )  # fmt: skip
+    started = clean_engine.cli("inspect", "-f", "{{.State.StartedAt}}", "sick-cap").stdout
+    pipeline = Pipeline(Engines({"local": clean_engine.url}, timeout=30), Policy(None))
+    admit = pipeline.admission("local", Requester("U_OWNER", "C1"), None)
+    found, _ = passes(
+        clean_engine,
+        4,
+        autoheal=True,
+        budget=Budget(restarts=1, window=600, backoff=0),
+        filters={"name": ["sick-cap"]},
+        admit=admit,
+    )
+    failed = [f.message for f in found if f.name == "sick-cap" and f.kind == "heal-failed"]
+    assert failed and "CapAdd" in failed[0], kinds(found, "sick-cap")
+    assert "healed" not in kinds(found, "sick-cap")
+    assert clean_engine.cli("inspect", "-f", "{{.State.StartedAt}}", "sick-cap").stdout == started
+    pipeline.engines.close()
 
 
 def test_unhealthy_reported_once_without_autoheal(clean_engine: Engine) -> None:
