@@ -273,7 +273,11 @@ class Pipeline:
     def _needs_confirmation(self, command: Command) -> bool:
         verb = str(getattr(command, "verb", ""))
         rules = self.policy.confirm
-        if self.confirmations is None or verb not in rules.verbs:
+        if self.confirmations is None:
+            return False
+        if verb in rules.two_person:
+            return True  # a second person, always: neither -f nor a missing listing skips it
+        if verb not in rules.verbs:
             return False
         forced = bool(getattr(command, "force", False))
         if verb == "container:rm" and not forced:

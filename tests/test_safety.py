@@ -141,6 +141,28 @@ def test_two_person_rule(pipeline: Pipeline, clean_engine: Engine) -> None:
     assert clean_engine.cli("ps", "-aq").stdout.strip() == ""
 
 
+def test_two_person_verb_outside_the_confirm_list_still_needs_two(
+    clean_engine: Engine, tmp_path: Path
+) -> None:
+    strict = make_pipeline(
+        clean_engine,
+        tmp_path,
+        "confirm:\n  verbs: []\n  two_person: [container:restart, container:rm]\n"
+        "  force_skips: [container:rm]\n",
+    )
+    clean_engine.cli("run", "-d", "--name", "web", TEST_IMAGE, "sleep", "300")
+    started = clean_engine.cli("inspect", "-f", "{{.State.StartedAt}}", "web").stdout
+    asked = strict.run("restart -t 0 web", OPERATOR)
+    assert asked.pending and not asked.ok, asked.text
+    forced = strict.run("rm -f web", OPERATOR)  # force_skips does not skip a second person
+    assert forced.pending and running(clean_engine, "web")
+    assert clean_engine.cli("inspect", "-f", "{{.State.StartedAt}}", "web").stdout == started
+    approved, _ = strict.confirm(asked.pending, OTHER_OPERATOR)
+    assert approved.ok, approved.text
+    assert clean_engine.cli("inspect", "-f", "{{.State.StartedAt}}", "web").stdout != started
+    strict.engines.close()
+
+
 @pytest.mark.parametrize(
     "text",
     [
