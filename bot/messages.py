@@ -51,8 +51,8 @@ def second_person() -> str:
     return "This needs a second person to approve: someone else with the role must confirm."
 
 
-def cancelled(who: str) -> str:
-    return f"Cancelled by {who}; nothing was done."
+def cancelled() -> str:
+    return "Cancelled; nothing was done."
 
 
 def protected(name: str, label: str) -> str:
@@ -83,10 +83,10 @@ def schedule_lost(schedule_id: str, what: str) -> str:
     )
 
 
-def open_denial(rule: str, user: str) -> str:
+def open_denial(user: str) -> str:
     # Three lines of policy a newcomer can paste; the user's own ID, ready to copy.
     return (
-        f"{rule}. To grant more, set `DOCKHAND_ADMINS={user}` (Slack user IDs, comma-separated) "
+        f"To grant more, set `DOCKHAND_ADMINS={user}` (Slack user IDs, comma-separated) "
         "and restart, or point `DOCKHAND_POLICY` at a policy file such as:\n"
         "```\n"
         "bindings:\n"

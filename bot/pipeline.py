@@ -32,6 +32,7 @@ from bot.render import (
     reply_for,
 )
 from bot.safety import Check, Refusal, admit_request
+from bot.text import trusted
 from handlers import run_handler
 from handlers.commands import (
     Command,
@@ -361,12 +362,14 @@ class Pipeline:
             return error_reply(NotAllowed(messages.confirmation_gone(), rule="confirmation"))
         if clicker.user != pending.user and not self.policy.is_admin(clicker):
             return error_reply(
-                NotAllowed(messages.only_requester(pending.user), rule="confirmation")
+                NotAllowed(trusted(messages.only_requester(pending.user)), rule="confirmation")
             )
         self.confirmations.take(pending_id)
         self._record(clicker, pending.text, "", "cancelled", "confirmation", "cancelled")
         return reply_for(
-            TextResult(title=messages.cancelled(clicker.mention), text=""), ephemeral=False
+            TextResult(title=messages.cancelled(), text=""),
+            ephemeral=False,
+            context=f"cancelled by {clicker.mention}",  # a plain context keeps the mention live
         )
 
     def _confirm_refusal(self, pending: Pending | None, clicker: Requester) -> str | None:
@@ -374,12 +377,12 @@ class Pipeline:
             return messages.confirmation_gone()
         if pending.two_person:
             if clicker.user == pending.user:
-                return messages.second_person()
+                return trusted(messages.second_person())
             if not self.policy.decide(pending.verb, clicker).allowed:
-                return f"{clicker.mention} may not approve `{pending.verb}`"
+                return trusted(f"{clicker.mention} may not approve `{pending.verb}`")
             return None
         if clicker.user != pending.user:
-            return messages.only_requester(pending.user)
+            return trusted(messages.only_requester(pending.user))
         return None
 
     # --- engine-side checks ----------------------------------------------------------------

@@ -14,6 +14,7 @@ from fnmatch import fnmatchcase
 
 from bot import messages
 from bot.guards import Refusal, check_command
+from bot.text import trusted
 from config.policy import BUILTIN_ROLES, Confirmations, Guards, PolicyDocument
 from handlers.commands import Command
 from handlers.errors import NotAllowed
@@ -40,6 +41,8 @@ class Decision:
     roles: tuple[str, ...] = ()
     #: guards waived for an exempt role: said in the reply and audited, never silent
     waived: tuple[str, ...] = field(default=())
+    #: how to get access, shown with a denial (the audit keeps only the short rule)
+    hint: str = ""
 
 
 #: Requester sources that are the person at the terminal, not someone in a chat.
@@ -100,9 +103,9 @@ class Policy:
             if allowed and not denied:
                 return Decision(True, f"role {role}: {allowed}", roles)
         if self.document is None:
-            # authorize() puts the rule in the denial: in a fresh install it must say how
-            # to grant access, or the first person to try gives up.
-            return Decision(False, messages.open_denial(OPEN_RULE, requester.user), roles)
+            # In a fresh install the denial must say how to grant access, or the first
+            # person to try gives up.
+            return Decision(False, OPEN_RULE, roles, hint=messages.open_denial(requester.user))
         return Decision(False, f"roles {', '.join(roles)} do not allow {verb}", roles)
 
     def is_admin(self, requester: Requester) -> bool:
@@ -116,8 +119,11 @@ class Policy:
         verb = str(getattr(command, "verb", ""))
         decision = self.decide(verb, requester)
         if not decision.allowed:
+            # Dockhand's own wording: the requester's mention, a verb from the parser's
+            # table, the policy's rule, the how-to. Nothing typed or from the engine.
+            denial = f"{requester.mention} may not run `{verb}` here ({decision.rule})"
             raise NotAllowed(
-                f"{requester.mention} may not run `{verb}` here ({decision.rule})",
+                trusted(f"{denial}\n{decision.hint}" if decision.hint else denial),
                 rule=decision.rule,
             )
         try:

@@ -36,6 +36,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 from slack_sdk.webhook import WebhookClient
 
+import jobs.context
 from bot import messages, redaction
 from bot.dedupe import Seen, command_key, interactivity_middleware
 from bot.home import home_view
@@ -46,6 +47,7 @@ from bot.policy import Requester
 from bot.progress import MessageProgress, progress_text
 from bot.render import CANCEL_ACTION, CONFIRM_ACTION, PAGE_ACTION, RUN_ACTION, Origin, Reply
 from bot.runtime import Runtime
+from bot.text import clip, safe
 from handlers.commands import Help, Login
 from handlers.context import RegistryAuth
 from handlers.progress import ProgressReport
@@ -137,6 +139,8 @@ class SlackFrontEnd:
         self._groups_lock = threading.Lock()
         # Without REDIS_URL the store is in-process anyway: a bounded set does the same.
         self.seen = Seen(runtime.store if runtime.settings.redis_url else None)
+        # Schedules are judged as their owner at every run, groups included.
+        jobs.context.install_groups(self._user_groups)
 
     def submit(self, job: Callable[..., None], *args: Any) -> None:
         """Run `job` on Dockhand's executor under a request id of its own (in every log line
@@ -275,7 +279,7 @@ class SlackFrontEnd:
                 progress.wait_turn()
                 self._update(channel, progress.ts, reply)
             else:
-                posted = self.post(channel, reply.text, reply.blocks, thread_ts=thread_ts)
+                posted = self.post(channel, reply.chat_text, reply.blocks, thread_ts=thread_ts)
                 self._remember_thread(reply, posted)
             self._upload(reply, channel, thread_ts)
 
@@ -292,15 +296,18 @@ class SlackFrontEnd:
 
     def mirror_audit(self, channel: str, fields: dict[str, str]) -> None:
         """One line per audit entry, off the ack path."""
+        # The command, host and outcome are people's and the engine's text: escaped. The ids
+        # come from Slack's own payloads and stay live as a mention and a channel link.
         line = (
-            f"`{fields['decision']}` <@{fields['user']}> in <#{fields['channel']}> on "
-            f"{fields['host'] or '-'}: `{fields['text'][:200]}` → {fields['outcome'][:100]}"
+            f"`{safe(fields['decision'])}` <@{safe(fields['user'])}> in "
+            f"<#{safe(fields['channel'])}> on {safe(fields['host'] or '-')}: "
+            f"`{clip(fields['text'], 200)}` → {clip(fields['outcome'], 100)}"
         )
         self.post(channel, line)
 
     def notify(self, channel: str, reply: Reply, thread_ts: str | None = None) -> str | None:
         """For jobs and alerts: post in the channel (or a thread), upload long output."""
-        ts = self.post(channel, reply.text, reply.blocks, thread_ts=thread_ts)
+        ts = self.post(channel, reply.chat_text, reply.blocks, thread_ts=thread_ts)
         self._upload(reply, channel, thread_ts or ts)
         return ts
 
@@ -312,7 +319,8 @@ class SlackFrontEnd:
             return
         if response_url:
             self._webhook(response_url, {"delete_original": True})
-        self.post(requester.channel, reply.text, reply.blocks, thread_ts=thread_ts)
+        ts = self.post(requester.channel, reply.chat_text, reply.blocks, thread_ts=thread_ts)
+        self._upload(reply, requester.channel, thread_ts or ts)  # the whole list, if cut
 
     # --- confirmations ---------------------------------------------------------------
 
@@ -353,7 +361,7 @@ class SlackFrontEnd:
         clicker = self.requester(body["user"]["id"], (body.get("channel") or {}).get("id", ""))
         reply = self.runtime.pipeline.cancel(body["actions"][0]["value"], clicker)
         if reply.ok:
-            self._close_preview(body, reply.text)
+            self._close_preview(body, f"{reply.chat_text} ({clicker.mention})")
         else:
             self.respond(reply, clicker, "")
 
@@ -397,7 +405,7 @@ class SlackFrontEnd:
             self._webhook(
                 response_url,
                 {
-                    "text": reply.text[:3000],
+                    "text": reply.chat_text,
                     "blocks": blocks,
                     "response_type": "ephemeral",
                     "replace_original": True,
@@ -408,7 +416,7 @@ class SlackFrontEnd:
                 self.client.chat_postEphemeral(
                     channel=requester.channel,
                     user=requester.user,
-                    text=reply.text[:3000],
+                    text=reply.chat_text,
                     blocks=blocks,
                 )
             except SlackApiError as exc:
@@ -437,7 +445,7 @@ class SlackFrontEnd:
     def _update(self, channel: str, ts: str, reply: Reply) -> None:
         try:
             self.client.chat_update(
-                channel=channel, ts=ts, text=reply.text[:3000], blocks=reply.blocks
+                channel=channel, ts=ts, text=reply.chat_text, blocks=reply.blocks
             )
         except SlackApiError as exc:
             self._slack_failed(exc)
@@ -594,4 +602,4 @@ class SlackFrontEnd:
 
 
 def _ack_with(ack: Ack, reply: Reply) -> None:
-    ack(text=reply.text[:3000], blocks=reply.blocks, response_type="ephemeral")
+    ack(text=reply.chat_text, blocks=reply.blocks, response_type="ephemeral")

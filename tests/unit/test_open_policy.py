@@ -10,7 +10,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from bot.cli import main
-from bot.policy import Policy, Requester
+from bot.policy import OPEN_RULE, Policy, Requester
 from bot.server import is_loopback, may_see_detail
 from config import ConfigError, load_settings
 from config.policy import load_policy
@@ -33,7 +33,9 @@ def test_fresh_install_is_viewer_for_slack_and_admin_for_the_terminal() -> None:
 
 
 def test_denial_in_a_fresh_install_says_how_to_grant() -> None:
-    rule = Policy(None).decide("container:run", VIEWER).rule
+    decision = Policy(None).decide("container:run", VIEWER)
+    assert decision.rule == OPEN_RULE  # short: it is what the audit keeps
+    rule = decision.hint
     assert "DOCKHAND_ADMINS=U0VIEWER" in rule and "DOCKHAND_POLICY" in rule
     example = rule.split("```")[1].strip().splitlines()
     assert example == [
