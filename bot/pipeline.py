@@ -49,6 +49,7 @@ from handlers.commands import (
     UpdateContainers,
 )
 from handlers.context import Admit, Context, RegistryAuth
+from handlers.engine_api import inspect
 from handlers.engines import Engines, translate_engine_errors
 from handlers.errors import DockhandError, NotAllowed, UsageError
 from handlers.preview import preview
@@ -401,7 +402,7 @@ class Pipeline:
         label = self.policy.protected_label
         for name in names:
             try:
-                found = client.api.inspect_container(name)
+                found = inspect(client.api, "container", name)  # as the handler looks it up
             except docker.errors.NotFound:  # a missing container is the handler's to report
                 continue
             labels = (found.get("Config") or {}).get("Labels") or {}

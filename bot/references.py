@@ -3,11 +3,14 @@ behind `container:X`, a named volume, a network. One lookup per name per check."
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import docker
 import docker.errors
+
+from bot import host_mounts
+from bot.host_mounts import HostMount
+from handlers.engine_api import inspect
 
 
 class EngineReferences:
@@ -18,28 +21,36 @@ class EngineReferences:
         self.api = api
         self._seen: dict[tuple[str, str], dict[str, Any] | None] = {}
         self._data_root: str | None = None
+        self._mounts: list[HostMount] | None = None
 
+    # Names go to the engine quoted whole, as the handlers send them (handlers.engine_api):
+    # what is looked up here is what the engine will act on.
     def container(self, name: str) -> dict[str, Any] | None:
-        return self._lookup("container", name, self.api.inspect_container)
+        return self._lookup("container", name)
 
     def volume(self, name: str) -> dict[str, Any] | None:
-        return self._lookup("volume", name, self.api.inspect_volume)
+        return self._lookup("volume", name)
 
     def network(self, name: str) -> dict[str, Any] | None:
-        return self._lookup("network", name, self.api.inspect_network)
+        return self._lookup("network", name)
 
     def data_root(self) -> str:
         if self._data_root is None:
             self._data_root = str(self.api.info().get("DockerRootDir") or "")
         return self._data_root
 
-    def _lookup(
-        self, kind: str, name: str, inspect: Callable[[str], dict[str, Any]]
-    ) -> dict[str, Any] | None:
+    def mounts(self) -> list[HostMount]:
+        if self._mounts is None:
+            containers = self.api.containers(all=True)
+            volumes = self.api.volumes().get("Volumes") or []
+            self._mounts = host_mounts.of_listing(containers, volumes)
+        return self._mounts
+
+    def _lookup(self, kind: str, name: str) -> dict[str, Any] | None:
         key = (kind, name)
         if key not in self._seen:
             try:
-                self._seen[key] = inspect(name)
+                self._seen[key] = inspect(self.api, kind, name)
             except docker.errors.NotFound:
                 self._seen[key] = None
         return self._seen[key]

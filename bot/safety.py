@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from bot import host_mounts
+from bot.host_mounts import HostMount
 from config.policy import Guards
 from handlers.errors import NotAllowed
 from handlers.registry import registry_of
@@ -119,6 +121,10 @@ class References(Protocol):
 
     def data_root(self) -> str:
         """The engine's own DockerRootDir: every container's files and volumes are in it."""
+        ...
+
+    def mounts(self) -> list[HostMount]:
+        """Every host path every container on the engine mounts."""
         ...
 
 
@@ -413,9 +419,13 @@ def check_reference(check: Check, name: str, flag: str) -> None:
     if other is None:
         return  # the engine refuses an unknown container itself
     # The engine keeps `container:<id>`; name the container as people know it.
-    known = str(other.get("Name") or name).lstrip("/")
+    known = _name(other, name)
     inner = replace(check, subject=f"{check.subject}{flag} → {known}: ", seen=check.seen | {name})
     check_container(inner, other)
+
+
+def _name(inspected: Mapping[str, Any], fallback: str) -> str:
+    return str(inspected.get("Name") or fallback).lstrip("/")
 
 
 def check_network_name(check: Check, name: str, flag: str, where: str) -> None:
@@ -757,6 +767,7 @@ def check_create(check: Check, body: Mapping[str, Any]) -> None:
     host = body.get("HostConfig") or {}
     check_section(check, host, HOST_CONFIG_FIELDS, "HostConfig")
     check_caps(check, host, whole=True)
+    check_overlap(check, host)
     networking = body.get("NetworkingConfig") or {}
     check_section(check, networking, {"EndpointsConfig": allowed("--network")}, "NetworkingConfig")
     for network, endpoint in (networking.get("EndpointsConfig") or {}).items():
@@ -771,9 +782,33 @@ def check_container(check: Check, inspected: Mapping[str, Any]) -> None:
     host = inspected.get("HostConfig") or {}
     check_section(check, host, HOST_CONFIG_FIELDS, "HostConfig")
     check_caps(check, host, whole=True)
+    check_overlap(check, host, str(inspected.get("Id") or ""))
     networks = (inspected.get("NetworkSettings") or {}).get("Networks") or {}
     for network in networks:
         check_network_name(check, str(network), "network", "NetworkSettings.Networks")
+
+
+def check_overlap(check: Check, host: Mapping[str, Any], own_id: str = "") -> None:
+    """No write access above a path another mount binds (bot/host_mounts.py says why):
+    within the container at once, against every other container on the engine when it runs."""
+
+    def options(name: str) -> Mapping[str, Any] | None:
+        volume = check.refs.volume(name) if check.refs is not None else None
+        return (volume or {}).get("Options") or {} if volume is not None else None
+
+    mine = host_mounts.of_host_config(host, options)
+    if not mine:
+        return
+    others = [m for m in check.refs.mounts() if m.owner_id != own_id] if check.refs else []
+    found = host_mounts.conflict(mine, others)
+    if found is not None:
+        writer, bound = found
+        raise refuse(
+            "bind-overlap",
+            f"{check.subject}{writer.owner or 'this container'} could write to "
+            f"{writer.source}, above {bound.source} that {bound.owner or 'this container'} "
+            "binds: a link put there would be followed the next time the engine mounts it",
+        )
 
 
 def check_update(check: Check, body: Mapping[str, Any]) -> None:
@@ -878,9 +913,14 @@ def admit_request(check: Check, kind: str, body: Mapping[str, Any], target: str)
     elif kind == "container.start":
         found = check.refs.container(target) if check.refs is not None else None
         if found is not None:
-            check_container(replace(check, subject=f"{target}: "), found)
+            check_container(replace(check, subject=f"{_name(found, target)}: "), found)
     elif kind == "container.update":
         check_update(check, body)
+        policy = (body.get("RestartPolicy") or {}).get("Name") or "no"
+        found = check.refs.container(target) if check.refs is not None and target else None
+        if policy != "no" and found is not None:
+            # With a restart policy the engine starts it again on its own, unchecked.
+            check_container(replace(check, subject=f"{_name(found, target)}: "), found)
     elif kind == "network.create":
         check_network_create(check, body)
     elif kind == "network.connect":

@@ -22,7 +22,7 @@ from handlers.commands import (
     UpdateContainers,
 )
 from handlers.context import Context
-from handlers.engine_api import engine_request
+from handlers.engine_api import engine_request, inspect
 from handlers.engines import explain
 from handlers.errors import UsageError
 from handlers.results import (
@@ -347,40 +347,50 @@ _STARTS = {"start", "restart", "unpause"}
 def container_action(
     command: ContainerAction, client: docker.DockerClient, context: Context
 ) -> BatchResult:
-    """The CLI goes on past a failing container and reports each; so do we. A container
-    that would run again is checked first, all of them before any starts: one that fails
-    the safety check refuses the whole command, so nothing is half done."""
+    """The CLI goes on past a failing container and reports each; so do we. Each name is
+    looked up once and acted on by its full ID, so the safety check and the call are about
+    the same container. One that would run again is checked first, all of them before any
+    starts: one that fails the check refuses the whole command, so nothing is half done."""
     api = client.api
     verb = command.verb.split(":")[1]
-    if verb in _STARTS:
-        for name in command.containers:
-            context.admit("container.start", {}, name)
     result = BatchResult(verb=command.verb)
+    targets: list[tuple[str, str]] = []
     for name in command.containers:
         try:
+            targets.append((name, inspect(api, "container", name)["Id"]))
+        except docker.errors.APIError as exc:
+            result.errors.append((name, explain(exc)))
+    if verb in _STARTS:
+        for _, cid in targets:
+            context.admit("container.start", {}, cid)
+    for name, cid in targets:
+        try:
             if verb == "start":
-                api.start(name)
+                api.start(cid)
             elif verb == "stop":
-                api.stop(name, timeout=command.time)
+                api.stop(cid, timeout=command.time)
             elif verb == "restart" and command.time is not None:
-                api.restart(name, timeout=command.time)
+                api.restart(cid, timeout=command.time)
             elif verb == "restart":
                 # No -t: the engine waits the container's own StopTimeout (10 s unless set);
                 # docker-py cannot send a restart without `t`, so it is sent directly.
                 engine_request(
-                    api, "POST", f"/containers/{name}/restart", extra_seconds=RESTART_WAIT
+                    api, "POST", "/containers/{}/restart", cid, extra_seconds=RESTART_WAIT
                 )
             elif verb == "kill":
-                api.kill(name, signal=command.signal)
+                api.kill(cid, signal=command.signal)
             elif verb == "rm":
-                api.remove_container(name, force=command.force, v=command.volumes)
+                api.remove_container(cid, force=command.force, v=command.volumes)
             elif verb == "pause":
-                api.pause(name)
+                api.pause(cid)
             elif verb == "unpause":
-                api.unpause(name)
+                api.unpause(cid)
             result.done.append(name)
         except docker.errors.APIError as exc:
             result.errors.append((name, explain(exc)))
+    # In the order the user named them, as the CLI reports.
+    order = {name: n for n, name in enumerate(command.containers)}
+    result.errors.sort(key=lambda error: order.get(error[0], 0))
     return result
 
 
@@ -392,16 +402,28 @@ def rename_container(command: RenameContainer, client: docker.DockerClient) -> B
 def update_containers(
     command: UpdateContainers, client: docker.DockerClient, context: Context
 ) -> BatchResult:
+    """Each container looked up once and updated by its ID; the body passes the safety
+    check for each (a restart policy lets the engine start it later on its own)."""
+    api = client.api
     body = update_body(command)
-    context.admit("container.update", body, "")
     result = BatchResult(verb=command.verb)
+    targets: list[tuple[str, str]] = []
     for name in command.containers:
         try:
-            answer = engine_request(client.api, "POST", f"/containers/{name}/update", body=body)
+            targets.append((name, inspect(api, "container", name)["Id"]))
+        except docker.errors.APIError as exc:
+            result.errors.append((name, explain(exc)))
+    for _, cid in targets:
+        context.admit("container.update", body, cid)
+    for name, cid in targets:
+        try:
+            answer = engine_request(api, "POST", "/containers/{}/update", cid, body=body)
             result.done.append(name)
             result.warnings.extend((answer or {}).get("Warnings") or [])
         except docker.errors.APIError as exc:
             result.errors.append((name, explain(exc)))
+    order = {name: n for n, name in enumerate(command.containers)}
+    result.errors.sort(key=lambda error: order.get(error[0], 0))
     return result
 
 

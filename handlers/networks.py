@@ -111,7 +111,7 @@ def connect_network(
             endpoint["IPAMConfig"] = {"IPv4Address": command.ip}
         body = {"Container": command.container, "EndpointConfig": endpoint}
         context.admit("network.connect", body, command.network)
-        engine_request(client.api, "POST", f"/networks/{command.network}/connect", body=body)
+        engine_request(client.api, "POST", "/networks/{}/connect", command.network, body=body)
     else:
         client.api.disconnect_container_from_network(
             command.container, command.network, force=command.force

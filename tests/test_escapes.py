@@ -170,6 +170,9 @@ ESCAPES = [
     Escape("start esc-netagent", "NetworkMode", "network-host"),
     Escape("start esc-via", "esc-agent", "pid-host"),
     Escape("start esc-userns", "UsernsMode", "userns-host"),
+    # A restart policy lets the engine start it again later, on its own.
+    Escape("update --restart always esc-agent", "PidMode", "pid-host"),
+    Escape("update --restart=on-failure:3 --memory 64m esc-privy", "Privileged", "privileged"),
     # Networks on the host's own segment, or the host's own bridge.
     Escape("network create -d macvlan -o parent=eth0 esc-lan", "macvlan", "network-driver"),
     Escape("network create -d ipvlan -o parent=eth0 esc-lan2", "ipvlan", "network-driver"),
@@ -194,6 +197,18 @@ ESCAPES = [
     # The engine's data root holds every container's files: inside it, or holding it.
     Escape(f"run -d {_img('-v {engine}/data/volumes:/x')}", "engine's data", "engine-data"),
     Escape(f"run -d {_img('-v {allowed}:/x:rshared')}", "propagate", "bind-propagation"),
+    # Write access above another bind's source: a link put there is followed at the next
+    # mount (a restart the engine does on its own needs no command at all).
+    Escape(
+        "run -d --restart always -v {allowed}:/a -v {allowed}/sub:/y " + _img(""),
+        "could write to",
+        "bind-overlap",
+    ),
+    Escape(
+        "run -d --mount type=bind,src={allowed}/sub,dst=/y -v {allowed}:/a " + _img(""),
+        "could write to",
+        "bind-overlap",
+    ),
     Escape(
         f"run -d {_img('--mount type=bind,src={allowed},dst=/x,bind-propagation=shared')}",
         "Propagation",
@@ -318,3 +333,52 @@ def test_the_check_runs_again_when_the_command_runs(
     reply = pipeline.finish(prepared)
     assert not reply.ok and "pid-host" not in reply.text and "PidMode" in reply.text
     assert state(made_elsewhere) == before
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "restart 'esc-agent/restart?x='",
+        "restart -t 1 'esc-agent/restart?x='",
+        "start 'esc-agent/start?x='",
+        "start 'esc-agent/../esc-agent'",
+        "unpause 'esc-agent/unpause?x='",
+        "update --restart always 'esc-agent/update?x='",
+        "network connect 'host/connect?x=' esc-plain",
+    ],
+)
+def test_a_name_is_one_path_segment(pipeline: Pipeline, made_elsewhere: Engine, text: str) -> None:
+    """The engine acts on exactly what was looked up: a name that smuggles a path or a
+    query acts on nothing (it named no container) instead of on esc-agent unchecked."""
+    before = state(made_elsewhere)
+    reply = pipeline.run(text, OPERATOR, confirmed=True)
+    assert not reply.ok, reply.text
+    assert state(made_elsewhere) == before
+
+
+def test_no_write_access_above_what_another_container_binds(
+    pipeline: Pipeline, made_elsewhere: Engine, allowed_dir: Path
+) -> None:
+    """Across containers, both ways round: a writer above an existing bind, or a new bind
+    below an existing writer; read-only is fine."""
+    engine, allowed = made_elsewhere, str(allowed_dir)
+    engine.cli("create", "--name", "esc-writer", "-v", f"{allowed}:/a", TEST_IMAGE, "true")
+    try:
+        before = state(engine)
+        below = pipeline.run(f"run -d -v {allowed}/sub:/y {TEST_IMAGE} sleep 300", OPERATOR)
+        assert not below.ok and "esc-writer could write to" in below.text, below.text
+        assert state(engine) == before
+    finally:
+        engine.cli("rm", "-f", "esc-writer")
+    engine.cli("create", "--name", "esc-reader", "-v", f"{allowed}/sub:/y:ro", TEST_IMAGE, "true")
+    try:
+        before = state(engine)
+        above = pipeline.run(f"run -d -v {allowed}:/a {TEST_IMAGE} sleep 300", OPERATOR)
+        assert not above.ok and "esc-reader binds" in above.text, above.text
+        assert state(engine) == before
+        fine = pipeline.run(
+            f"run -d --name esc-ro -v {allowed}:/a:ro {TEST_IMAGE} sleep 300", OPERATOR
+        )
+        assert fine.ok, fine.text
+    finally:
+        engine.cli("rm", "-f", "esc-reader", "esc-ro")

@@ -13,6 +13,7 @@ import docker.types.networks
 import docker.types.services
 import pytest
 
+from bot.host_mounts import HostMount
 from bot.safety import (
     BIND,
     CONFIG_FIELDS,
@@ -112,6 +113,9 @@ class Engine:
 
     def data_root(self) -> str:
         return "/var/lib/docker"
+
+    def mounts(self) -> list[HostMount]:
+        return []
 
 
 def container(**host: Any) -> dict[str, Any]:
