@@ -31,7 +31,7 @@ from bot.render import (
     preview_reply,
     reply_for,
 )
-from bot.safety import Check, Refusal, admit_request
+from bot.safety import INTERNAL_LABEL, Check, Refusal, admit_request
 from bot.text import trusted
 from handlers import run_handler
 from handlers.commands import (
@@ -406,6 +406,10 @@ class Pipeline:
             except docker.errors.NotFound:  # a missing container is the handler's to report
                 continue
             labels = (found.get("Config") or {}).get("Labels") or {}
+            if INTERNAL_LABEL in labels:  # Dockhand's own bot, Redis or proxy
+                raise NotAllowed(
+                    messages.protected(name, INTERNAL_LABEL), rule=f"protected {INTERNAL_LABEL}"
+                )
             if label in labels and str(labels[label]).strip().lower() != "false":
                 raise NotAllowed(messages.protected(name, label), rule=f"protected {label}")
 

@@ -18,6 +18,7 @@ at the last moment before the engine call.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import posixpath
 import re
@@ -42,6 +43,31 @@ DOCKER_SOCKETS = (
     "/run/podman/podman.sock",
 )
 NANO = 1_000_000_000
+# Dockhand's own deployment (its bot, Redis, socket proxy and their network) carries this
+# label: no one joins their namespaces or networks, or stops them, from chat.
+INTERNAL_LABEL = "dockhand.internal"
+# Host paths that are never a bind source, nor inside one, whatever bind_paths say: the
+# kernel's interfaces, the host's configuration, the engines' and containerd's state.
+HOST_SYSTEM_PATHS = (
+    "/proc",
+    "/sys",
+    "/dev",
+    "/boot",
+    "/etc",
+    "/root",
+    "/var/lib/docker",
+    "/var/lib/containerd",
+    "/var/run/docker",
+    "/run/docker",
+    "/run/containerd",
+    "/var/run/containerd",
+    "/run/dbus",
+    "/var/run/dbus",
+)
+# How much of a bind source is searched for sockets (an engine's exec-root holds
+# containerd's) before it is allowed; bounded so a big data directory stays cheap.
+SOCKET_SCAN_DEPTH = 3
+SOCKET_SCAN_ENTRIES = 5000
 # How deep `container:X` references are followed (X sharing Y's namespace, ...).
 MAX_DEPTH = 5
 
@@ -240,6 +266,13 @@ def check_host_path(check: Check, path: str, flag: str) -> None:
         if not any(_inside(candidate, base) for base in guards.bind_paths):
             shown = ", ".join(guards.bind_paths) or "none"
             raise refuse("bind-path", f"{where} is outside the allowed host paths ({shown})")
+        # Even inside bind_paths (an admin who allowed `/`): never these.
+        for system in HOST_SYSTEM_PATHS:
+            if _inside(candidate, system) or _inside(system, candidate):
+                raise refuse("host-system", f"{where} would expose the host's {system}")
+    below_socket = _socket_below(resolved)
+    if below_socket is not None:
+        raise refuse("docker-socket", f"{where} holds a socket ({below_socket})")
     base = next(b for b in guards.bind_paths if _inside(written, b))
     below = written[len(base.rstrip("/")) :].strip("/")
     current = base.rstrip("/")
@@ -247,6 +280,29 @@ def check_host_path(check: Check, path: str, flag: str) -> None:
         current = f"{current}/{part}"
         if os.path.islink(current):
             raise refuse("bind-path", f"{where}: `{current}` is a symbolic link")
+
+
+def _socket_below(path: str) -> str | None:
+    """A socket within SOCKET_SCAN_DEPTH levels below `path`, searched breadth first
+    over at most SOCKET_SCAN_ENTRIES entries, links not followed."""
+    level, seen = [path], 0
+    for _ in range(SOCKET_SCAN_DEPTH):
+        below: list[str] = []
+        for directory in level:
+            try:
+                entries = list(os.scandir(directory))
+            except OSError:
+                continue
+            for entry in entries:
+                seen += 1
+                if seen > SOCKET_SCAN_ENTRIES:
+                    return None
+                if _is_socket(entry.path):
+                    return entry.path
+                if entry.is_dir(follow_symlinks=False):
+                    below.append(entry.path)
+        level = below
+    return None
 
 
 def _is_socket(path: str) -> bool:
@@ -418,6 +474,10 @@ def check_reference(check: Check, name: str, flag: str) -> None:
     other = check.refs.container(name)
     if other is None:
         return  # the engine refuses an unknown container itself
+    if INTERNAL_LABEL in ((other.get("Config") or {}).get("Labels") or {}):
+        raise refuse(
+            "internal", f"{check.subject}{flag}: {_name(other, name)} is part of Dockhand itself"
+        )
     # The engine keeps `container:<id>`; name the container as people know it.
     known = _name(other, name)
     inner = replace(check, subject=f"{check.subject}{flag} → {known}: ", seen=check.seen | {name})
@@ -436,6 +496,8 @@ def check_network_name(check: Check, name: str, flag: str, where: str) -> None:
     if check.refs is None:
         return
     network = check.refs.network(name)
+    if network is not None and INTERNAL_LABEL in (network.get("Labels") or {}):
+        raise refuse("internal", f"{check.subject}{flag} {name}: a network of Dockhand itself")
     if network is not None:
         check_network_driver(check, str(network.get("Driver") or ""), f"{flag} {name}")
 
@@ -510,6 +572,12 @@ def _sysctls(check: Check, value: Any, section: Mapping[str, Any], where: str) -
             raise check.fail("sysctl", "--sysctl", where, f"`{name}` is not namespaced")
         if CONTROL.search(f"{name}{setting}"):
             raise check.fail("sysctl", "--sysctl", where, f"`{name}` holds control characters")
+        shared = "NetworkMode" if str(name).startswith("net.") else "IpcMode"
+        if str(section.get(shared) or "").startswith("container:"):
+            # The namespace is another container's: the setting would change that one.
+            raise check.fail(
+                "sysctl", "--sysctl", where, f"`{name}` would change {section[shared]}'s namespace"
+            )
 
 
 def _runtime(check: Check, value: Any, section: Mapping[str, Any], where: str) -> None:
@@ -712,7 +780,7 @@ TMPFS: dict[str, Rule] = {
 # EndpointSettings of NetworkingConfig.EndpointsConfig and of `network connect`.
 ENDPOINT_FIELDS: dict[str, Rule] = {
     "IPAMConfig": allowed("--ip/--ip6"),
-    "Links": allowed("--link"),
+    "Links": closed("--link", "link", "copies another container's environment"),
     "Aliases": allowed("--network-alias"),
     "MacAddress": allowed("--mac-address"),
     "DriverOpts": closed("--network driver-opt", "network-driver-opt", "go to the driver"),
@@ -837,6 +905,8 @@ def check_network_create(check: Check, body: Mapping[str, Any]) -> None:
         if CONTROL.search(f"{key}{value}"):
             raise refuse("network-options", f"network create -o `{key}` holds control characters")
     ipam = body.get("IPAM") or {}
+    for pool in ipam.get("Config") or []:
+        check_pool(check, pool)
     check_section(
         check,
         ipam,
@@ -847,6 +917,37 @@ def check_network_create(check: Check, body: Mapping[str, Any]) -> None:
         },
         "IPAM",
     )
+
+
+def check_pool(check: Check, pool: Mapping[str, Any]) -> None:
+    """--subnet, --ip-range, --gateway, --aux-address of a new network. A subnet becomes a
+    route on the host: one over the host's LAN or its cloud metadata address would take the
+    host's own traffic into a container. So only within `allow.subnets`, and never
+    loopback, link-local, multicast or unspecified addresses."""
+    keys = sorted(set(pool) - {"Subnet", "IPRange", "Gateway", "AuxiliaryAddresses"})
+    if keys:
+        raise refuse("unknown-field", f"IPAM.Config.{keys[0]} is a field the check does not know")
+    values = [pool.get("Subnet"), pool.get("IPRange"), pool.get("Gateway")]
+    values += list((pool.get("AuxiliaryAddresses") or {}).values())
+    allowed_pools = [ipaddress.ip_network(net, strict=False) for net in check.guards.allow.subnets]
+    for value in filter(None, values):
+        try:
+            network = ipaddress.ip_network(str(value), strict=False)
+        except ValueError:
+            raise refuse("subnet", f"network create: `{value}` is not an address") from None
+        special = network.is_loopback or network.is_link_local or network.is_multicast
+        if special or network.is_unspecified:
+            raise refuse("subnet", f"network create: `{value}` is a special-purpose range")
+        if not any(
+            network.version == pool_net.version and network.subnet_of(pool_net)  # type: ignore[arg-type]
+            for pool_net in allowed_pools
+        ):
+            shown = ", ".join(check.guards.allow.subnets) or "none; the engine picks one"
+            raise refuse(
+                "subnet",
+                f"network create: `{value}` is outside the allowed subnets ({shown}); it "
+                "would become a route on the host",
+            )
 
 
 def check_volume_create(check: Check, body: Mapping[str, Any]) -> None:

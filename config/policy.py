@@ -7,6 +7,7 @@ start, so a policy is never half-applied.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any
 
@@ -96,8 +97,21 @@ class Allowances(BaseModel):
     volume_drivers: list[str] = Field(default_factory=list)
     #: --security-opt values beyond no-new-privileges and apparmor=docker-default, exactly
     security_opt: list[str] = Field(default_factory=list)
+    #: address pools `network create --subnet/--ip-range/--gateway` may use (none: the
+    #: engine picks from its own default pools)
+    subnets: list[str] = Field(default_factory=list)
     #: --runtime values beyond runc
     runtimes: list[str] = Field(default_factory=list)
+
+    @field_validator("subnets")
+    @classmethod
+    def _networks(cls, values: list[str]) -> list[str]:
+        for value in values:
+            try:
+                ipaddress.ip_network(value, strict=False)
+            except ValueError:
+                raise ValueError(f"subnet {value!r} is not an address range") from None
+        return values
 
     @field_validator("devices")
     @classmethod

@@ -46,6 +46,7 @@ CONTAINERS = [
     ("from", ["--volumes-from", "esc-volmount"]),
     ("userns", ["--userns", "host"]),
     ("plain", ["--ipc", "shareable", "--security-opt", "no-new-privileges"]),
+    ("redis", ["--label", "dockhand.internal=true"]),
 ]
 VOLUMES = [
     ("etcvol", ["-o", "type=none", "-o", "o=bind", "-o", "device=/etc"]),
@@ -193,7 +194,10 @@ ESCAPES = [
     # A link that stays inside today can be flipped before the engine mounts it.
     Escape(f"run -d {_img('-v {allowed}/inner-link:/x')}", "symbolic link", "bind-path"),
     Escape(f"run -d {_img('-v {allowed}/etc-link/shadow:/x')}", "/etc", "bind-path"),
-    Escape(f"run -d {_img('-v {engine}:/x')}", "Docker socket", "docker-socket"),
+    Escape(f"run -d {_img('-v {engine}:/x')}", "socket", "docker-socket"),
+    Escape(f"run -d {_img('-v {engine}/docker.sock:/s')}", "socket", "docker-socket"),
+    # The exec-root: containerd's socket and the running containers' state.
+    Escape(f"run -d {_img('-v {engine}/exec:/x')}", "holds a socket", "docker-socket"),
     # The engine's data root holds every container's files: inside it, or holding it.
     Escape(f"run -d {_img('-v {engine}/data/volumes:/x')}", "engine's data", "engine-data"),
     Escape(f"run -d {_img('-v {allowed}:/x:rshared')}", "propagate", "bind-propagation"),
@@ -215,6 +219,10 @@ ESCAPES = [
         "bind-propagation",
     ),
     Escape(f"run -d {_img('--oom-score-adj -1000')}", "OomScoreAdj", "oom-score-adj"),
+    # Dockhand's own Redis (its job store) and network: labelled dockhand.internal.
+    Escape(f"run -d {_img('--network container:esc-redis')}", "part of Dockhand", "internal"),
+    Escape(f"run -d {_img('--pid container:esc-redis')}", "part of Dockhand", "internal"),
+    Escape("network create --subnet 192.168.77.0/24 esc-lan3", "192.168.77.0/24", "subnet"),
     Escape(f"run -d {_img('--oom-kill-disable')}", "OomKillDisable", "oom-kill-disable"),
     Escape(f"run -d {_img('--cap-add SYS_PTRACE')}", "CapAdd", "cap-add"),
     Escape(f"run -d {_img('--device /dev/null')}", "/dev/null", "device"),
@@ -382,3 +390,14 @@ def test_no_write_access_above_what_another_container_binds(
         assert fine.ok, fine.text
     finally:
         engine.cli("rm", "-f", "esc-reader", "esc-ro")
+
+
+def test_dockhand_itself_cannot_be_stopped_from_chat(
+    pipeline: Pipeline, made_elsewhere: Engine
+) -> None:
+    made_elsewhere.cli("start", f"{PREFIX}redis")
+    for text in ("stop -t 1 esc-redis", "rm -f esc-redis", "restart -t 1 esc-redis"):
+        reply = pipeline.run(text, OPERATOR, confirmed=True)
+        assert not reply.ok and "dockhand.internal" in reply.text, reply.text
+    assert made_elsewhere.client().api.inspect_container("esc-redis")["State"]["Running"]
+    made_elsewhere.cli("rm", "-f", f"{PREFIX}redis")

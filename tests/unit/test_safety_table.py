@@ -29,6 +29,7 @@ from bot.safety import (
     admit_request,
     check_container,
     check_create,
+    check_network_create,
 )
 from config.policy import Allowances, Guards
 
@@ -139,6 +140,8 @@ ENGINE = Engine(
     n_lan={"Driver": "macvlan"},
     n_web={"Driver": "bridge"},
     n_hostnet={"Driver": "host"},
+    c_redis={"Config": {"Image": "redis", "Labels": {"dockhand.internal": "true"}}},
+    n_dockhand_default={"Driver": "bridge", "Labels": {"dockhand.internal": "true"}},
 )
 
 
@@ -157,6 +160,13 @@ ENGINE = Engine(
         ({"Mounts": [{"Type": "volume", "Source": "etc", "Target": "/x"}]}, "bind-path"),
         ({"NetworkMode": "lan"}, "network-driver"),
         ({"NetworkMode": "hostnet"}, "network-host"),
+        # Dockhand's own Redis holds the job store: joining it is joining the bot.
+        ({"NetworkMode": "container:redis"}, "internal"),
+        ({"PidMode": "container:redis"}, "internal"),
+        ({"NetworkMode": "dockhand_default"}, "internal"),
+        # A sysctl in a shared namespace changes the other container's.
+        ({"IpcMode": "container:plain", "Sysctls": {"kernel.shmmax": "1"}}, "sysctl"),
+        ({"NetworkMode": "container:plain", "Sysctls": {"net.ipv4.ip_forward": "1"}}, "sysctl"),
     ],
 )
 def test_references_are_resolved_before_deciding(host: dict[str, Any], rule: str) -> None:
@@ -216,3 +226,33 @@ def test_an_existing_container_is_judged_as_a_whole() -> None:
 def test_an_unknown_request_kind_is_refused() -> None:
     with pytest.raises(Refusal, match="does not know"):
         admit_request(Check(Guards()), "plugin.install", {}, "")
+
+
+@pytest.mark.parametrize(
+    ("pool", "allowed"),
+    [
+        ({"Subnet": "10.20.0.0/24"}, True),
+        ({"Subnet": "10.20.0.0/24", "Gateway": "10.20.0.1", "IPRange": "10.20.0.128/25"}, True),
+        ({"Subnet": "192.168.1.0/24"}, False),
+        ({"Subnet": "10.0.0.0/8"}, False),
+        ({"Subnet": "169.254.169.254/32"}, False),
+        ({"Subnet": "127.0.0.0/8"}, False),
+        ({"Subnet": "10.20.0.0/24", "AuxiliaryAddresses": {"a": "192.168.1.1"}}, False),
+        ({"Subnet": "10.20.0.0/24", "Extra": 1}, False),
+    ],
+)
+def test_network_subnets_only_from_allowed_pools(pool: dict[str, Any], allowed: bool) -> None:
+    guards = Guards(allow=Allowances(subnets=["10.20.0.0/16", "169.254.0.0/16"]))
+    body = {"Name": "n", "Driver": "bridge", "IPAM": {"Driver": "default", "Config": [pool]}}
+    if allowed:
+        check_network_create(Check(guards), body)
+    else:
+        with pytest.raises(Refusal):
+            check_network_create(Check(guards), body)
+
+
+def test_host_system_paths_stay_closed_even_when_bind_paths_allow_them() -> None:
+    check = Check(Guards(bind_paths=["/"]))
+    for path in ("/etc", "/proc/1", "/var/lib/docker/volumes", "/run/containerd"):
+        with pytest.raises(Refusal):
+            check_create(check, {"Image": "b", "HostConfig": {"Binds": [f"{path}:/x"]}})
