@@ -1,4 +1,7 @@
-"""App Home: an overview of every configured host, built fresh when the tab is opened."""
+"""App Home: an overview of every configured host, built fresh when the tab is opened, for
+whoever opened it: each part only if their role may see it (`system:info` the engines,
+`schedule:ls` the schedules, `container:ls` the alerts). Engine and container text is
+escaped like every other reply."""
 
 from __future__ import annotations
 
@@ -14,7 +17,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot import messages
+from bot.policy import Requester
 from bot.runtime import Runtime
+from bot.text import safe
 from handlers.commands import ShowInfo
 from handlers.errors import DockhandError
 from handlers.results import EngineInfo
@@ -22,16 +27,25 @@ from handlers.units import human_size
 from jobs.tasks import RECENT_ALERTS
 
 
-def home_view(runtime: Runtime) -> View:
+def home_view(runtime: Runtime, viewer: Requester) -> View:
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=messages.home_title()))]
     pipeline = runtime.pipeline
-    for host in pipeline.engines.names:
+
+    def may(verb: str) -> bool:
+        return pipeline.policy.decide(verb, viewer).allowed
+
+    if not (may("system:info") or may("schedule:ls") or may("container:ls")):
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=messages.home_no_role())))
+        return View(type="home", blocks=blocks)
+    for host in pipeline.engines.names if may("system:info") else []:
         blocks.append(DividerBlock())
         try:
             info = pipeline.execute(ShowInfo(host=host))
         except DockhandError as exc:
             blocks.append(
-                SectionBlock(text=MarkdownTextObject(text=f"*{host}* :red_circle: {exc.message}"))
+                SectionBlock(
+                    text=MarkdownTextObject(text=f"*{safe(host)}* :red_circle: {safe(exc.message)}")
+                )
             )
             continue
         assert isinstance(info, EngineInfo)
@@ -39,7 +53,8 @@ def home_view(runtime: Runtime) -> View:
             SectionBlock(
                 fields=[
                     MarkdownTextObject(
-                        text=f"*{host}* :large_green_circle:\nDocker {info.server_version}"
+                        text=f"*{safe(host)}* :large_green_circle:\n"
+                        f"Docker {safe(info.server_version)}"
                     ),
                     MarkdownTextObject(
                         text=f"*Containers*\n{info.running} running · "
@@ -53,18 +68,20 @@ def home_view(runtime: Runtime) -> View:
             )
         )
     blocks.append(DividerBlock())
-    blocks.append(SectionBlock(text=MarkdownTextObject(text=_schedules(runtime))))
-    recent = [
-        r.decode() if isinstance(r, bytes) else str(r)
-        for r in runtime.store.lrange(RECENT_ALERTS, 0, 4)
-    ]
-    blocks.append(
-        SectionBlock(
-            text=MarkdownTextObject(
-                text="*Last alerts*\n" + ("\n".join(recent) if recent else "none")
+    if may("schedule:ls"):
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_schedules(runtime))))
+    if may("container:ls"):
+        recent = [
+            safe(r.decode() if isinstance(r, bytes) else str(r))
+            for r in runtime.store.lrange(RECENT_ALERTS, 0, 4)
+        ]
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text="*Last alerts*\n" + ("\n".join(recent) if recent else "none")
+                )
             )
         )
-    )
     blocks.append(
         ContextBlock(
             elements=[
@@ -86,5 +103,5 @@ def _schedules(runtime: Runtime) -> str:
         when = schedules.next_run(record.id)
         shown = when.strftime("%Y-%m-%d %H:%M %Z") if when else "paused"
         lost = " :warning: lost" if record.lost else ""
-        lines.append(f"`{record.id}` {record.describe()} · next {shown}{lost}")
+        lines.append(f"`{safe(record.id)}` {safe(record.describe())} · next {shown}{lost}")
     return "*Scheduled jobs*\n" + ("\n".join(lines) if lines else "none")

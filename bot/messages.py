@@ -132,3 +132,10 @@ def ephemeral_logins() -> str:
         "no DOCKHAND_SECRET_KEY: registry logins made here last until you leave "
         "(`dockhand keygen` makes a key)"
     )
+
+
+def home_no_role() -> str:
+    return (
+        "You have no role that shows Dockhand's hosts here. An admin can grant one: "
+        "`DOCKHAND_ADMINS` or a binding in the policy file (see `/docker help`)."
+    )

@@ -595,7 +595,9 @@ class SlackFrontEnd:
 
     def _publish_home(self, user: str) -> None:
         try:
-            self.client.views_publish(user_id=user, view=home_view(self.runtime))
+            # App Home has no channel: roles bound to users and groups apply.
+            viewer = self.requester(user, "")
+            self.client.views_publish(user_id=user, view=home_view(self.runtime, viewer))
         except SlackApiError as exc:
             self._slack_failed(exc)
             log.error("App Home for %s failed: %s", user, exc.response.get("error"))
