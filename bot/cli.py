@@ -14,7 +14,7 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from bot import logs, messages
+from bot import logs, messages, redaction
 from bot.policy import Requester
 from config import ConfigError, Settings, load_settings
 
@@ -61,6 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         logs.setup(settings.log_level, settings.log_json, _secrets(settings))
+        redaction.configure(settings.secret_names)  # every front end, not only Slack's
         if args.mode == "serve":
             return serve_forever(settings, args.bind, args.port)
         if args.mode == "do":

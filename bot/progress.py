@@ -10,6 +10,7 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.text import clip, safe
 from handlers.progress import ProgressReport
 from handlers.units import human_size
 
@@ -18,7 +19,9 @@ BAR_WIDTH = 12
 
 
 def progress_text(report: ProgressReport) -> str:
-    parts = [f":hourglass_flowing_sand: {report.action}"]
+    """One progress line for chat.update: the action and the engine's message are the
+    engine's (and the registry's) words, escaped like every other foreign text."""
+    parts = [f":hourglass_flowing_sand: {safe(report.action)}"]
     fraction = report.fraction
     if fraction is not None:
         filled = round(fraction * BAR_WIDTH)
@@ -27,7 +30,7 @@ def progress_text(report: ProgressReport) -> str:
     if report.layers:
         parts.append(f"layers {report.layers_done}/{report.layers}")
     elif report.message:
-        parts.append(report.message[:200])
+        parts.append(clip(report.message, 200))
     return " · ".join(parts)
 
 

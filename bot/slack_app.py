@@ -47,7 +47,7 @@ from bot.policy import Requester
 from bot.progress import MessageProgress, progress_text
 from bot.render import CANCEL_ACTION, CONFIRM_ACTION, PAGE_ACTION, RUN_ACTION, Origin, Reply
 from bot.runtime import Runtime
-from bot.text import clip, safe
+from bot.text import clip, keep_user_mentions, safe, trusted
 from handlers.commands import Help, Login
 from handlers.context import RegistryAuth
 from handlers.progress import ProgressReport
@@ -256,7 +256,14 @@ class SlackFrontEnd:
             if command.long_running:
                 first = self.post(
                     channel,
-                    progress_text(ProgressReport(action=f"{by}: `/docker {shown}`")),
+                    # Who (mentions Dockhand wrote) and the command (typed text, escaped).
+                    progress_text(
+                        ProgressReport(
+                            action=trusted(
+                                f"{keep_user_mentions(by)}: `/docker {clip(shown, 500)}`"
+                            )
+                        )
+                    ),
                     thread_ts=thread_ts,
                 )
                 if first is not None:
