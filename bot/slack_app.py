@@ -50,6 +50,7 @@ from bot.runtime import Runtime
 from bot.text import clip, keep_user_mentions, safe, trusted
 from handlers.commands import Help, Login
 from handlers.context import RegistryAuth
+from handlers.errors import NotAllowed
 from handlers.progress import ProgressReport
 from handlers.registry import DOCKER_HUB
 
@@ -194,6 +195,14 @@ class SlackFrontEnd:
             _ack_with(ack, pipeline.finish(prepared))
             return
         if isinstance(command, Login) and self._needs_password(command):
+            credentials = pipeline.credentials
+            if credentials is not None and not credentials.persistent:
+                # Without DOCKHAND_SECRET_KEY a stored login would be encrypted under a key
+                # that dies with this process, then fail silently after a restart: refuse
+                # in the ack itself, with how to set the key, and open no form.
+                refusal = NotAllowed(messages.login_needs_key(), rule="no DOCKHAND_SECRET_KEY")
+                _ack_with(ack, pipeline.failure(refusal, prepared.text))
+                return
             ack(text=messages.login_prompt(command.server or DOCKER_HUB), response_type="ephemeral")
             self.submit(self.once, key, retry, self.open_login, prepared, body)
             return
@@ -529,16 +538,6 @@ class SlackFrontEnd:
     def open_login(self, prepared: Prepared, body: dict[str, Any]) -> None:
         command = prepared.command
         assert isinstance(command, Login)
-        credentials = self.runtime.pipeline.credentials
-        if credentials is not None and not credentials.persistent:
-            # Without DOCKHAND_SECRET_KEY a stored login would be encrypted under a key that
-            # dies with this process, then fail silently after a restart: refuse, say how.
-            from handlers.errors import NotAllowed
-
-            refusal = NotAllowed(messages.login_needs_key(), rule="no DOCKHAND_SECRET_KEY")
-            reply = self.runtime.pipeline.failure(refusal, prepared.text)
-            self.respond(reply, prepared.requester, str(body.get("response_url") or ""))
-            return
         server = command.server or DOCKER_HUB
         metadata = json.dumps({"t": prepared.text, "c": prepared.requester.channel})
         view = View(

@@ -89,9 +89,7 @@ def test_viewer_may_list_and_the_named_admin_may_act(
 
 
 def test_login_without_a_key_is_refused_with_how_to(fresh_bot: Bot, fake_slack: FakeSlack) -> None:
-    slash(fresh_bot, fake_slack, "login registry.example.com", "login", ADMIN)
-    refused = fake_slack.wait_for(lambda c: c.path == "/response/login")
-    said = refused.body["text"]
+    said = slash(fresh_bot, fake_slack, "login registry.example.com", "login", ADMIN)["text"]
     assert "DOCKHAND_SECRET_KEY" in said and "dockhand keygen" in said
     assert not fake_slack.find(lambda c: c.method == "views.open")
 
