@@ -41,10 +41,13 @@ def parse(text: str) -> Command:
     host, words = _global_options(words)
     if not words:
         return Help(host=host)
-    if len(words) == 1 and words[0].lower() in GROUPS:
+    if words[0].lower() in GROUPS and (len(words) == 1 or words[1] in ("--help", "-h")):
         return Help(host=host, topic=words[0].lower())
     spec, used = find_spec(words)
     parser = spec.parser()
+    if asks_for_help(parser, words[used:], intermixed=spec.intermixed):
+        # Before the parse: cobra prints the help of `run --help` although IMAGE is missing.
+        return Help(host=host, topic=spec.path)
     ns = parser.parse_words(words[used:], intermixed=spec.intermixed)
     if ns.help:
         return Help(host=host, topic=spec.path)
@@ -55,6 +58,34 @@ def parse(text: str) -> Command:
         raise
     except ValidationError as exc:
         raise _usage_error(exc, spec, parser) from None
+
+
+def asks_for_help(parser: DockerArgumentParser, words: Sequence[str], *, intermixed: bool) -> bool:
+    """Whether the words ask for this command's help as cobra reads them: `--help` (or `-h`
+    where the command has no `-h` of its own, as `run -h` is the hostname) among the flags,
+    before `--`; for a command that stops reading flags at its first positional (`run IMAGE
+    CMD --help` is CMD's), only before that positional."""
+    options = parser._option_string_actions  # argparse's table of flag -> action
+    takes_value = {name for name, action in options.items() if action.nargs != 0}
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+            continue
+        if word == "--":
+            return False
+        if word == "--help" or (word == "-h" and "-h" not in options):
+            return True
+        if word.startswith("-") and len(word) > 1:
+            # `--name web`: the next word is the flag's value, not a positional.
+            skip = "=" not in word and word in takes_value
+            # `-dit` style bundles whose last letter takes a value (`-itp 80`).
+            if not word.startswith("--") and len(word) > 2 and "=" not in word:
+                skip = f"-{word[-1]}" in takes_value and all(f"-{c}" in options for c in word[1:-1])
+            continue
+        if not intermixed:
+            return False
+    return False
 
 
 def _usage_error(exc: ValidationError, spec: Spec, parser: DockerArgumentParser) -> UsageError:

@@ -95,3 +95,12 @@ def test_do_previews_destructive_commands_until_yes(clean_engine: Engine) -> Non
     assert done.returncode == 0, done.stderr
     assert "container prune: 1 removed" in done.stdout
     assert clean_engine.cli("ps", "-aq").stdout.strip() == ""
+
+
+def test_do_verb_help_and_help_verb_exit_0_with_the_usage() -> None:
+    # Every verb with a required argument used to fail "the following arguments are required".
+    for text in ("run --help", "help run", "image pull --help", "rm -h", "image --help"):
+        done = dockhand("do", text)
+        assert done.returncode == 0, (text, done.stderr)
+        assert "usage: /docker" in done.stdout, text
+        assert "required" not in done.stdout + done.stderr

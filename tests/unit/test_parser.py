@@ -229,3 +229,24 @@ def test_values_may_start_with_a_dash_and_a_digit_as_pflag_allows() -> None:
     assert parse("stop -t -1 web").time == -1  # type: ignore[attr-defined]
     with pytest.raises(UsageError, match=r"unknown shorthand flag|unrecognized"):
         parse("logs -x web")
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.path)
+def test_every_verb_help_before_its_required_arguments(spec) -> None:  # type: ignore[no-untyped-def]
+    # cobra prints the help of `run --help` although IMAGE is missing: so do we, everywhere.
+    for name in (spec.path, *spec.aliases):
+        assert parse(f"{name} --help") == Help(topic=spec.path)
+        assert parse(f"help {name}") == Help(topic=name)
+        if "-h" not in spec.parser()._option_string_actions:
+            assert parse(f"{name} -h") == Help(topic=spec.path)
+
+
+def test_help_among_flags_and_after_a_positional() -> None:
+    assert parse("run --name web -p 8080:80 --help") == Help(topic="container run")
+    assert parse("run -itp 80 --help") == Help(topic="container run")
+    assert parse("-H prod pull --help") == Help(host="prod", topic="image pull")
+    assert parse("image --help") == Help(topic="image")
+    # `run IMAGE CMD --help`: the flag is the container command's, as docker reads it.
+    assert not isinstance(parse("run alpine ls --help"), Help)
+    with pytest.raises(UsageError):
+        parse("run -h")  # run's -h is --hostname and needs a value, as in docker
