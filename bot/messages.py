@@ -139,3 +139,15 @@ def home_no_role() -> str:
         "You have no role that shows Dockhand's hosts here. An admin can grant one: "
         "`DOCKHAND_ADMINS` or a binding in the policy file (see `/docker help`)."
     )
+
+
+def uploaded_privately(filename: str) -> str:
+    return f":page_facing_up: the full output is in your DM with Dockhand as `{filename}`"
+
+
+def not_delivered(channel: str, error: str) -> str:
+    if error in {"not_in_channel", "channel_not_found", "is_archived"}:
+        fix = f"invite Dockhand with `/invite @dockhand` in <#{channel}>"
+    else:
+        fix = f"Slack answered `{error or 'nothing'}`"
+    return f":warning: this result could not be posted in <#{channel}> ({fix}); here it is."

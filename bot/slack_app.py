@@ -283,20 +283,27 @@ class SlackFrontEnd:
                 )
             else:
                 reply = run(progress)
-            if response_url:
-                self._webhook(response_url, {"delete_original": True})
             if not reply.ok and reply.result is None:
-                # Refused before anything changed: tell the requester only.
-                self.respond(reply, prepared.requester, "")
+                # Refused before anything changed: tell the requester only (it replaces the
+                # "running…" note).
+                self.respond(reply, prepared.requester, response_url)
                 if progress is not None:
                     self._update(channel, progress.ts, reply)
                 return
             if progress is not None:
                 progress.wait_turn()
-                self._update(channel, progress.ts, reply)
+                delivered, error = self._update(channel, progress.ts, reply), ""
             else:
-                posted = self.post(channel, reply.chat_text, reply.blocks, thread_ts=thread_ts)
+                posted, error = self._post(channel, reply.chat_text, reply.blocks, thread_ts)
                 self._remember_thread(reply, posted)
+                delivered = posted is not None
+            if not delivered:
+                # The channel did not take the result: the requester still gets it, with why.
+                self.undelivered(reply, prepared.requester, response_url, error)
+                return
+            if response_url:
+                # Only now: the "running…" note stays until the result is there to replace it.
+                self._webhook(response_url, {"delete_original": True})
             self._upload(reply, channel, thread_ts)
 
     def _remember_thread(self, reply: Reply, ts: str | None) -> None:
@@ -333,9 +340,12 @@ class SlackFrontEnd:
         if reply.ephemeral:
             self.respond(reply, requester, response_url)
             return
+        ts, error = self._post(requester.channel, reply.chat_text, reply.blocks, thread_ts)
+        if ts is None:
+            self.undelivered(reply, requester, response_url, error)
+            return
         if response_url:
             self._webhook(response_url, {"delete_original": True})
-        ts = self.post(requester.channel, reply.chat_text, reply.blocks, thread_ts=thread_ts)
         self._upload(reply, requester.channel, thread_ts or ts)  # the whole list, if cut
 
     # --- confirmations ---------------------------------------------------------------
@@ -408,13 +418,15 @@ class SlackFrontEnd:
     # --- where replies go ------------------------------------------------------------
 
     def respond(self, reply: Reply, requester: Requester, response_url: str) -> None:
-        """A reply only the requester sees, replacing the "running…" note."""
-        uploaded = self._upload(reply, requester.channel, None)
+        """A reply only the requester sees, replacing the "running…" note. Output too long
+        for a message goes to the requester's own DM with Dockhand, never the channel: a
+        read is the requester's (logs and inspect can hold what others should not see)."""
+        uploaded = self._upload_private(reply, requester.user)
         blocks = list(reply.blocks)
         if uploaded:
             blocks.append(
                 ContextBlock(
-                    elements=[MarkdownTextObject(text=messages.uploaded(uploaded))]
+                    elements=[MarkdownTextObject(text=messages.uploaded_privately(uploaded))]
                 ).to_dict()
             )
         if response_url:
@@ -448,24 +460,85 @@ class SlackFrontEnd:
         blocks: list[dict[str, Any]] | None = None,
         thread_ts: str | None = None,
     ) -> str | None:
+        return self._post(channel, text, blocks, thread_ts)[0]
+
+    def _post(
+        self,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+    ) -> tuple[str | None, str]:
+        """The message's ts, or None and Slack's error code (after slack_sdk's retries)."""
         try:
             answer = self.client.chat_postMessage(
                 channel=channel, text=text[:3000], blocks=blocks, thread_ts=thread_ts
             )
-            return str(answer["ts"])
+            return str(answer["ts"]), ""
         except SlackApiError as exc:
             self._slack_failed(exc)
-            log.error("posting to %s failed: %s", channel, exc.response.get("error"))
-            return None
+            error = str(exc.response.get("error") or "")
+            log.error("posting to %s failed: %s", channel, error)
+            return None, error
+        except OSError as exc:  # Slack unreachable even after the retries
+            log.error("posting to %s failed: %s", channel, exc)
+            return None, "unreachable"
 
-    def _update(self, channel: str, ts: str, reply: Reply) -> None:
+    def _update(self, channel: str, ts: str, reply: Reply) -> bool:
         try:
             self.client.chat_update(
                 channel=channel, ts=ts, text=reply.chat_text, blocks=reply.blocks
             )
+            return True
         except SlackApiError as exc:
             self._slack_failed(exc)
             log.error("final edit in %s failed: %s", channel, exc.response.get("error"))
+            return False
+        except OSError as exc:
+            log.error("final edit in %s failed: %s", channel, exc)
+            return False
+
+    def undelivered(
+        self, reply: Reply, requester: Requester, response_url: str, error: str
+    ) -> None:
+        """A result the channel did not take (the bot is not in it, Slack kept refusing):
+        delivered to the requester instead, replacing their "running…" note, or in their DM
+        with Dockhand, with what went wrong and how to fix it. Never dropped silently."""
+        note = trusted(messages.not_delivered(requester.channel, error))
+        blocks = [*reply.blocks, ContextBlock(elements=[MarkdownTextObject(text=note)]).to_dict()]
+        text = f"{reply.chat_text}\n{note}"
+        if response_url and self._webhook(
+            response_url,
+            {
+                "text": text,
+                "blocks": blocks,
+                "response_type": "ephemeral",
+                "replace_original": True,
+            },
+        ):
+            self._upload_private(reply, requester.user)
+            return
+        direct = self._direct_channel(requester.user)
+        if direct is not None and self._post(direct, text, blocks)[0] is not None:
+            self._upload(reply, direct, None)
+            return
+        self.runtime.metrics.slack_errors.labels(method="undelivered").inc()
+        log.error("a result for %s reached no one: %s", requester.user, error)
+
+    def _direct_channel(self, user: str) -> str | None:
+        """The requester's DM with Dockhand (conversations.open; scope im:write)."""
+        try:
+            answer = self.client.conversations_open(users=user)
+            return str((answer.get("channel") or {}).get("id") or "") or None
+        except (SlackApiError, OSError) as exc:
+            log.error("cannot open a DM with %s: %s", user, exc)
+            return None
+
+    def _upload_private(self, reply: Reply, user: str) -> str | None:
+        if reply.upload is None:
+            return None
+        direct = self._direct_channel(user)
+        return self._upload(reply, direct, None) if direct is not None else None
 
     def _upload(self, reply: Reply, channel: str, thread_ts: str | None) -> str | None:
         if reply.upload is None:
@@ -488,13 +561,15 @@ class SlackFrontEnd:
         method = str(getattr(exc.response, "api_url", "")).rsplit("/", 1)[-1] or "unknown"
         self.runtime.metrics.slack_errors.labels(method=method).inc()
 
-    def _webhook(self, url: str, payload: dict[str, Any]) -> None:
+    def _webhook(self, url: str, payload: dict[str, Any]) -> bool:
         try:
             answer = WebhookClient(url, retry_handlers=RETRIES).send_dict(payload)
             if answer.status_code != 200:
                 log.error("response_url refused a reply: %s %s", answer.status_code, answer.body)
+            return bool(answer.status_code == 200)
         except OSError as exc:
             log.error("response_url unreachable: %s", exc)
+            return False
 
     # --- buttons and menus -----------------------------------------------------------
 

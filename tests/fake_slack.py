@@ -64,6 +64,8 @@ class FakeSlack:
         self.usergroups: list[dict[str, Any]] = []
         #: what apps.connections.open answers (a FakeSocketMode's url)
         self.socket_mode_url: str | None = None
+        #: channels the bot is not a member of: posting there is `not_in_channel`
+        self.not_in: set[str] = set()
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self.server.daemon_threads = True
@@ -139,6 +141,8 @@ class FakeSlack:
                 "url": f"{self.url}/",
             }
         if method in {"chat.postMessage", "chat.update", "chat.postEphemeral"}:
+            if method == "chat.postMessage" and body.get("channel") in self.not_in:
+                return 200, {"ok": False, "error": "not_in_channel"}
             error = limit_error(body)
             if error:
                 return 200, {"ok": False, "error": error}
@@ -160,6 +164,9 @@ class FakeSlack:
             return 200, {"ok": True, "files": body.get("files")}
         if method == "apps.connections.open" and self.socket_mode_url:
             return 200, {"ok": True, "url": self.socket_mode_url}
+        if method == "conversations.open":
+            # The bot's DM with a user: D + the user's id, as stable as Slack's.
+            return 200, {"ok": True, "channel": {"id": f"D{body.get('users', '')}"}}
         if method == "usergroups.list":
             return 200, {"ok": True, "usergroups": self.usergroups}
         if method in {"views.open", "views.publish", "views.update"}:

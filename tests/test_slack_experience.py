@@ -135,7 +135,10 @@ def test_huge_logs_arrive_as_a_file_and_an_excerpt(
     assert "100000" in shown and "chatty-logs.txt" in shown
     upload = fake_slack.wait_for(lambda c: c.path.startswith("/upload/"))
     assert upload.body["raw"].count(b"\n") >= 100000
-    fake_slack.wait_for(method("files.completeUploadExternal"))
+    completed = fake_slack.wait_for(method("files.completeUploadExternal"))
+    # A read is the requester's: the whole output goes to their DM, never the channel.
+    assert completed.body["channel_id"] == "DU1", completed.body
+    assert "your DM" in shown
     rejected = [
         c
         for c in fake_slack.calls
@@ -369,3 +372,42 @@ def test_group_roles_audit_channel_and_no_secret_in_logs(
     logged = bot.log.read_text()
     assert "Sending a request" in logged  # DEBUG traces of every Slack call were written
     assert BOT_TOKEN not in logged and SIGNING_SECRET not in logged
+
+
+def test_a_channel_without_the_bot_still_gets_the_result_to_the_requester(
+    bot: Bot, fake_slack: FakeSlack, clean_engine: Engine
+) -> None:
+    """not_in_channel: the result replaces the requester's "running…" note with how to fix
+    it; the note is not deleted first, so nothing is lost."""
+    fake_slack.not_in.add("C1")
+    command(bot, fake_slack, f"run -d --name lonely {TEST_IMAGE} sleep 300", "lonely")
+    answer = fake_slack.wait_for(lambda c: c.path == "/response/lonely" and "blocks" in c.body, 30)
+    shown = json.dumps(answer.body)
+    assert "started lonely" in shown and "/invite @dockhand" in shown
+    assert answer.body["response_type"] == "ephemeral" and answer.body["replace_original"]
+    time.sleep(1)
+    assert not fake_slack.find(
+        lambda c: c.path == "/response/lonely" and c.body.get("delete_original")
+    )
+    assert clean_engine.cli("ps", "--format", "{{.Names}}").stdout.strip() == "lonely"
+
+
+def test_slack_refusing_every_retry_still_delivers_once(
+    bot: Bot, fake_slack: FakeSlack, clean_engine: Engine
+) -> None:
+    """chat.postMessage answers 500 to every retry slack_sdk makes: the result reaches the
+    requester through the response_url, exactly once."""
+    for _ in range(6):
+        fake_slack.fail_next("chat.postMessage", 500)
+    command(bot, fake_slack, f"run -d --name stubborn {TEST_IMAGE} sleep 300", "stubborn")
+    answer = fake_slack.wait_for(
+        lambda c: c.path == "/response/stubborn" and "blocks" in c.body, 40
+    )
+    assert "started stubborn" in json.dumps(answer.body)
+    time.sleep(2)
+    delivered = [
+        c
+        for c in fake_slack.calls
+        if "started stubborn" in json.dumps(c.body) and c.path != "/api/chat.postMessage"
+    ]
+    assert len(delivered) == 1, [c.path for c in delivered]

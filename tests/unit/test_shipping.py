@@ -3,6 +3,7 @@ the settings example. Each must agree with the code."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -28,7 +29,31 @@ def test_manifest_has_the_command_and_only_needed_scopes() -> None:
     commands = [c["command"] for c in manifest["features"]["slash_commands"]]
     assert commands == ["/docker"]
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    assert scopes == {"commands", "chat:write", "files:write", "users:read", "usergroups:read"}
+    # Exactly the scopes of the Web API methods the bot calls (found in its code), and each
+    # scope's line names its methods.
+    method_scopes = {
+        "chat_postMessage": "chat:write",
+        "chat_postEphemeral": "chat:write",
+        "chat_update": "chat:write",
+        "files_upload_v2": "files:write",
+        "conversations_open": "im:write",
+        "usergroups_list": "usergroups:read",
+        "views_open": None,  # a trigger_id is the permission
+        "views_publish": None,
+    }
+    code = "\n".join(p.read_text() for p in (ROOT / "bot").glob("*.py"))
+    called = set(
+        re.findall(r"\.(chat_\w+|files_\w+|conversations_\w+|usergroups_\w+|views_\w+)\(", code)
+    )
+    assert called <= set(method_scopes), f"add the scope of {called - set(method_scopes)}"
+    needed = {method_scopes[m] for m in called} - {None} | {"commands"}
+    assert scopes == needed
+    raw = (ROOT / "slack" / "manifest.yml").read_text()
+    for scope in scopes - {"commands"}:
+        line = next(line for line in raw.splitlines() if line.strip().startswith(f"- {scope} "))
+        assert "#" in line and "." in line.split("#", 1)[1], f"{scope}: name its methods"
+    # Socket Mode: no placeholder URLs (the comment at the top says how to add them for HTTP).
+    assert "url" not in json.dumps(manifest)
     settings = manifest["settings"]
     assert settings["interactivity"]["is_enabled"] and settings["socket_mode_enabled"]
     assert manifest["features"]["app_home"]["home_tab_enabled"]
