@@ -107,9 +107,15 @@ def run_options(run: bool) -> Options:
         p.many(
             "--network",
             "--net",
-            dest="network",
+            dest="networks",
             metavar="NETWORK",
-            help="Connect a container to a network",
+            help="Connect a container to a network (a name, or name=NET,alias=A,ip=...)",
+        )
+        p.many("--link", dest="links", help="Add link to another container")
+        p.many(
+            "--link-local-ip",
+            dest="link_local_ips",
+            help="Container IPv4/IPv6 link-local addresses",
         )
         p.add_argument("-h", "--hostname", help="Container host name")
         p.many("-p", "--publish", dest="publish", help="Publish a container's port(s) to the host")
@@ -153,6 +159,44 @@ def run_options(run: bool) -> Options:
         p.many("--cap-add", help="Add Linux capabilities")
         p.many("--cap-drop", help="Drop Linux capabilities")
         p.many("--device", dest="devices", help="Add a host device to the container")
+        p.many(
+            "--device-cgroup-rule",
+            dest="device_cgroup_rules",
+            help="Add a rule to the cgroup allowed devices list",
+        )
+        p.many("--gpus", help="GPU devices to add to the container ('all' to pass all GPUs)")
+        p.add_argument(
+            "--blkio-weight",
+            type=int,
+            help="Block IO (relative weight), between 10 and 1000, or 0 to disable",
+        )
+        p.many(
+            "--blkio-weight-device",
+            dest="blkio_weight_devices",
+            help="Block IO weight (relative device weight)",
+        )
+        p.many("--device-read-bps", help="Limit read rate (bytes per second) from a device")
+        p.many("--device-write-bps", help="Limit write rate (bytes per second) to a device")
+        p.many("--device-read-iops", help="Limit read rate (IO per second) from a device")
+        p.many("--device-write-iops", help="Limit write rate (IO per second) to a device")
+        p.add_argument("--cgroupns", help="Cgroup namespace to use (host|private)")
+        p.add_argument("--cgroup-parent", help="Optional parent cgroup for the container")
+        p.add_argument("--runtime", help="Runtime to use for this container")
+        p.add_argument("--isolation", help="Container isolation technology")
+        p.many("--storage-opt", dest="storage_opts", help="Storage driver options")
+        p.add_argument("--volume-driver", help="Optional volume driver for the container")
+        p.add_argument("--kernel-memory", help="Kernel memory limit")
+        p.add_argument(
+            "--cpu-rt-period", type=int, help="Limit CPU real-time period in microseconds"
+        )
+        p.add_argument(
+            "--cpu-rt-runtime", type=int, help="Limit CPU real-time runtime in microseconds"
+        )
+        p.many(
+            "--annotation",
+            dest="annotations",
+            help="Add an annotation to the container (passed through to the OCI runtime)",
+        )
         p.many("--security-opt", help="Security Options")
         p.add_argument("--pid", help="PID namespace to use")
         p.add_argument("--ipc", help="IPC mode to use")
@@ -166,10 +210,11 @@ def run_options(run: bool) -> Options:
         p.many("--ulimit", dest="ulimits", help="Ulimit options")
         p.many("--sysctl", dest="sysctls", help="Sysctl options")
         p.many("--dns-search", help="Set custom DNS search domains")
-        p.many("--dns-option", dest="dns_options", help="Set DNS options")
+        p.many("--dns-option", "--dns-opt", dest="dns_options", help="Set DNS options")
         p.add_argument("--domainname", help="Container NIS domain name")
         p.many(
             "--network-alias",
+            "--net-alias",
             dest="network_aliases",
             help="Add network-scoped alias for the container",
         )
@@ -197,10 +242,43 @@ def run_options(run: bool) -> Options:
         p.refuse(
             "--cidfile", takes_value=True, reason="the reply carries the full container ID instead"
         )
+        windows = "it is for Windows containers; this engine runs Linux ones"
+        for windows_flag in ("--cpu-count", "--cpu-percent", "--io-maxbandwidth", "--io-maxiops"):
+            p.refuse(windows_flag, takes_value=True, reason=windows)
+        p.refuse(
+            "--use-api-socket",
+            reason="it would hand the container the engine's socket (the whole host)",
+        )
+        p.refuse(
+            "--health-start-interval",
+            takes_value=True,
+            reason="it needs Engine API 1.44, newer than the one Dockhand speaks (1.41)",
+        )
+        p.flag(
+            "--disable-content-trust",
+            dest="content_trust_",
+            help="Skip image verification (Dockhand does not verify: always)",
+        )
+        if run:
+            p.refuse("--detach-keys", reason=no_terminal, takes_value=True)
+            p.refuse("--sig-proxy", reason=no_terminal)
+        else:
+            p.flag("-q", "--quiet", dest="quiet_", help="Suppress the pull output")
         p.add_argument("image", metavar="IMAGE")
         p.add_argument("command", nargs=argparse.REMAINDER, metavar="COMMAND [ARG...]")
 
     return add
+
+
+def run_fields(verb: str) -> Callable[[argparse.Namespace], dict[str, object]]:
+    def make(ns: argparse.Namespace) -> dict[str, object]:
+        found = {**fields(ns), "verb": verb}
+        # Nothing to do for these in chat: no content trust, and pulls report one way.
+        found.pop("content_trust_", None)
+        found.pop("quiet_", None)
+        return found
+
+    return make
 
 
 # --- container verbs --------------------------------------------------------------------
@@ -507,7 +585,7 @@ SPECS: tuple[Spec, ...] = (
         "Create and run a new container from an image",
         "[OPTIONS] IMAGE [COMMAND] [ARG...]",
         run_options(run=True),
-        with_verb("container:run"),
+        run_fields("container:run"),
         c.RunContainer,
         aliases=("run",),
         intermixed=False,
@@ -517,7 +595,7 @@ SPECS: tuple[Spec, ...] = (
         "Create a new container",
         "[OPTIONS] IMAGE [COMMAND] [ARG...]",
         run_options(run=False),
-        with_verb("container:create"),
+        run_fields("container:create"),
         c.RunContainer,
         aliases=("create",),
         intermixed=False,

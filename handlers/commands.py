@@ -16,19 +16,30 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from config.settings import LOCAL
 from handlers.units import nano_cpus, ram_in_bytes
 from handlers.values import (
+    NetworkAttachment,
     PortBinding,
     RestartPolicy,
+    capability_list,
+    check_device_cgroup_rule,
+    check_dns,
+    check_dns_search,
     check_extra_host,
     check_ip,
+    check_link,
     check_mac,
     duration_ns,
     is_user_network,
     namespace_mode,
     normalize_capability,
     parse_expose,
+    parse_gpus,
     parse_mount,
+    parse_network,
     parse_port_spec,
+    parse_throttle_bps,
+    parse_throttle_iops,
     parse_ulimit,
+    parse_weight_device,
     split_device,
 )
 
@@ -61,10 +72,14 @@ def _options(values: Any) -> Any:
 
 
 def _labels(values: Any) -> Any:
+    """opts.ValidateLabel: a name, not empty once leading blanks go, with no blank in it."""
     if isinstance(values, list):
         for value in map(str, values):
-            if value.partition("=")[0] == "":
+            name = value.partition("=")[0].lstrip(" \t")
+            if name == "":
                 raise ValueError(f"invalid label '{value}': empty name")
+            if " " in name or "\t" in name:
+                raise ValueError(f"label '{name}' contains whitespaces")
     return _options(values)
 
 
@@ -85,24 +100,60 @@ def _last_per_name(name_of: Callable[[Any], str]) -> AfterValidator:
     return AfterValidator(lambda values: list({name_of(v): v for v in values}.values()))
 
 
-def _one_network(values: Any) -> Any:
-    """`--network` as given, once: the CLI's refusals for repeats, in its words."""
-    if not isinstance(values, list):
-        return values
-    for i, name in enumerate(values):
-        if name in values[:i]:
-            raise ValueError(f'network "{name}" is specified multiple times')
-    if len(values) > 1:
-        if not all(is_user_network(name) for name in values):
-            raise ValueError(
-                "conflicting options: cannot attach both user-defined and non-user-defined "
-                "network-modes"
-            )
-        raise ValueError(
-            f"a container joins one network when it is created (asked: {', '.join(values)}); "
-            f"create it on {values[0]} and add the others with `network connect`"
-        )
-    return values[0] if values else None
+def _network_list(values: Any) -> Any:
+    """`--network`, each value a name or the extended form; conflicts are judged with the
+    other network flags in RunContainer._networks."""
+    if isinstance(values, str):
+        values = [values]
+    if isinstance(values, list):
+        return [parse_network(v) if isinstance(v, str) else v for v in values]
+    return values
+
+
+def _endpoint(attachment: NetworkAttachment) -> dict[str, Any]:
+    """One EndpointSettings, as parseNetworkAttachmentOpt fills it (only what is set)."""
+    if attachment.target.strip() == "":
+        raise ValueError("no name set for network")
+    if not is_user_network(attachment.target):
+        if attachment.aliases:
+            raise ValueError("network-scoped aliases are only supported for user-defined networks")
+        if attachment.links:
+            raise ValueError("links are only supported for user-defined networks")
+    endpoint: dict[str, Any] = {}
+    if attachment.aliases:
+        endpoint["Aliases"] = list(attachment.aliases)
+    if attachment.driver_opts:
+        endpoint["DriverOpts"] = dict(attachment.driver_opts)
+    if attachment.links:
+        endpoint["Links"] = list(attachment.links)
+    if attachment.ipv4 or attachment.ipv6 or attachment.link_local_ips:
+        ipam: dict[str, Any] = {
+            "IPv4Address": attachment.ipv4,
+            "IPv6Address": attachment.ipv6,
+        }
+        if attachment.link_local_ips:
+            ipam["LinkLocalIPs"] = list(attachment.link_local_ips)
+        endpoint["IPAMConfig"] = ipam
+    if attachment.mac_address:
+        check_mac(attachment.mac_address)
+        endpoint["MacAddress"] = attachment.mac_address
+    if attachment.gw_priority:
+        endpoint["GwPriority"] = attachment.gw_priority
+    return endpoint
+
+
+def _cgroupns(value: str) -> str:
+    if value not in ("", "host", "private"):
+        raise ValueError("--cgroupns: invalid CGROUP mode")
+    return value
+
+
+def _storage_opts(values: Any) -> Any:
+    if isinstance(values, list):
+        for value in map(str, values):
+            if "=" not in value:
+                raise ValueError("invalid storage option")
+    return _options(values)
 
 
 def _device(spec: str) -> str:
@@ -221,12 +272,16 @@ class RunContainer(Mutation):
     add_hosts: Annotated[list[str], _each(check_extra_host)] = Field(
         default_factory=list, title="--add-host"
     )
-    dns: Annotated[list[str], _each(check_ip)] = Field(default_factory=list, title="--dns")
+    dns: Annotated[list[str], _each(check_dns)] = Field(default_factory=list, title="--dns")
     expose: Annotated[list[str], _flat(parse_expose)] = Field(
         default_factory=list, title="--expose"
     )
     mac_address: Annotated[str | None, _text_or(check_mac)] = Field(None, title="--mac-address")
-    network: Annotated[str | None, BeforeValidator(_one_network)] = Field(None, title="--network")
+    networks: Annotated[list[NetworkAttachment], BeforeValidator(_network_list)] = Field(
+        default_factory=list, title="--network"
+    )
+    links: Annotated[list[str], _each(check_link)] = Field(default_factory=list, title="--link")
+    link_local_ips: list[str] = Field(default_factory=list, title="--link-local-ip")
     hostname: str | None = Field(None, title="-h, --hostname")
     publish: Annotated[list[PortBinding], _flat(parse_port_spec)] = Field(
         default_factory=list, title="-p, --publish"
@@ -263,8 +318,48 @@ class RunContainer(Mutation):
     no_healthcheck: bool = False
     # Flags that give a container power over its host: parsed so policy can see them.
     privileged: bool = False
-    cap_add: Annotated[list[str], _each(normalize_capability)] = Field(default_factory=list)
-    cap_drop: Annotated[list[str], _each(normalize_capability)] = Field(default_factory=list)
+    cap_add: Annotated[list[str], _each(normalize_capability), AfterValidator(capability_list)] = (
+        Field(default_factory=list, title="--cap-add")
+    )
+    cap_drop: Annotated[list[str], _each(normalize_capability), AfterValidator(capability_list)] = (
+        Field(default_factory=list, title="--cap-drop")
+    )
+    gpus: Annotated[list[dict[str, Any]], _each(parse_gpus)] = Field(
+        default_factory=list, title="--gpus"
+    )
+    device_cgroup_rules: Annotated[list[str], _each(check_device_cgroup_rule)] = Field(
+        default_factory=list, title="--device-cgroup-rule"
+    )
+    blkio_weight: int | None = Field(None, ge=0, le=65535, title="--blkio-weight")
+    blkio_weight_devices: Annotated[list[dict[str, Any]], _each(parse_weight_device)] = Field(
+        default_factory=list, title="--blkio-weight-device"
+    )
+    device_read_bps: Annotated[list[dict[str, Any]], _each(parse_throttle_bps)] = Field(
+        default_factory=list, title="--device-read-bps"
+    )
+    device_write_bps: Annotated[list[dict[str, Any]], _each(parse_throttle_bps)] = Field(
+        default_factory=list, title="--device-write-bps"
+    )
+    device_read_iops: Annotated[list[dict[str, Any]], _each(parse_throttle_iops)] = Field(
+        default_factory=list, title="--device-read-iops"
+    )
+    device_write_iops: Annotated[list[dict[str, Any]], _each(parse_throttle_iops)] = Field(
+        default_factory=list, title="--device-write-iops"
+    )
+    cgroupns: Annotated[str | None, _text_or(_cgroupns)] = Field(None, title="--cgroupns")
+    cgroup_parent: str | None = Field(None, title="--cgroup-parent")
+    runtime: str | None = Field(None, title="--runtime")
+    isolation: str | None = Field(None, title="--isolation")
+    storage_opts: Annotated[dict[str, str], BeforeValidator(_storage_opts)] = Field(
+        default_factory=dict, title="--storage-opt"
+    )
+    volume_driver: str | None = Field(None, title="--volume-driver")
+    kernel_memory: Bytes = Field(None, title="--kernel-memory")
+    cpu_rt_period: int | None = Field(None, title="--cpu-rt-period")
+    cpu_rt_runtime: int | None = Field(None, title="--cpu-rt-runtime")
+    annotations: Annotated[dict[str, str], BeforeValidator(_options)] = Field(
+        default_factory=dict, title="--annotation"
+    )
     devices: Annotated[list[str], _each(_device)] = Field(default_factory=list, title="--device")
     security_opt: list[str] = Field(default_factory=list)
     pid: Annotated[str | None, _text_or(namespace_mode("PID", shares_containers=True))] = Field(
@@ -292,7 +387,9 @@ class RunContainer(Mutation):
     sysctls: Annotated[dict[str, str], BeforeValidator(_sysctls)] = Field(
         default_factory=dict, title="--sysctl"
     )
-    dns_search: list[str] = Field(default_factory=list, title="--dns-search")
+    dns_search: Annotated[list[str], _each(check_dns_search)] = Field(
+        default_factory=list, title="--dns-search"
+    )
     dns_options: list[str] = Field(default_factory=list, title="--dns-option")
     domainname: str | None = Field(None, title="--domainname")
     network_aliases: list[str] = Field(default_factory=list, title="--network-alias")
@@ -321,9 +418,83 @@ class RunContainer(Mutation):
             raise ValueError("conflicting options: cannot specify both --restart and --rm")
         if self.verb == "container:create" and self.detach:
             raise ValueError("create takes no --detach: a created container is not started")
-        if self.network_aliases and not is_user_network(self.network or "default"):
-            raise ValueError("network-scoped aliases are only supported for user-defined networks")
+        if self.log_driver == "none" and self.log_opts:
+            raise ValueError("invalid logging opts for driver none")
+        self.endpoints()  # the CLI's network conflicts, in its words and its order
         return self
+
+    @property
+    def network(self) -> str:
+        """The network the container is created on (HostConfig.NetworkMode)."""
+        return self.networks[0].target if self.networks else "default"
+
+    def endpoints(self) -> dict[str, dict[str, Any]]:
+        """NetworkingConfig.EndpointsConfig as the CLI's parseNetworkOpts builds it: the
+        plain flags (--network-alias, --ip, --ip6, --mac-address, --link-local-ip, --link)
+        apply to the first network, and may not repeat what its extended form says."""
+        given = self.networks or [NetworkAttachment(target="default")]
+        endpoints: dict[str, dict[str, Any]] = {}
+        user_defined = not_user_defined = False
+        for i, attachment in enumerate(given):
+            if is_user_network(attachment.target):
+                user_defined = True
+            else:
+                not_user_defined = True
+            if i == 0:
+                attachment = self._with_flags(attachment)
+            endpoint = _endpoint(attachment)
+            if attachment.target in endpoints:
+                raise ValueError(f'network "{attachment.target}" is specified multiple times')
+            # One network and nothing set on it: no endpoint, the engine makes its own.
+            if i == 0 and len(given) == 1 and not endpoint:
+                continue
+            endpoints[attachment.target] = endpoint
+        if user_defined and not_user_defined:
+            raise ValueError(
+                "conflicting options: cannot attach both user-defined and non-user-defined "
+                "network-modes"
+            )
+        if len(given) > 1:
+            names = ", ".join(a.target for a in given)
+            raise ValueError(
+                f"a container joins one network when it is created (asked: {names}); "
+                f"create it on {given[0].target} and add the others with `network connect`"
+            )
+        return endpoints
+
+    def _with_flags(self, attachment: NetworkAttachment) -> NetworkAttachment:
+        pairs = (
+            (attachment.aliases, self.network_aliases, "--network-alias", "per-network alias"),
+            (attachment.links, self.links, "--link", "per-network links"),
+            (attachment.ipv4, self.ip, "--ip", "per-network IPv4 address"),
+            (attachment.ipv6, self.ip6, "--ip6", "per-network IPv6 address"),
+            (attachment.mac_address, self.mac_address, "--mac-address", "per-network MAC address"),
+            (
+                attachment.link_local_ips,
+                self.link_local_ips,
+                "--link-local-ip",
+                "per-network link-local IP addresses",
+            ),
+        )
+        for own, flag, name, what in pairs:
+            if own and flag:
+                raise ValueError(f"conflicting options: cannot specify both {name} and {what}")
+        changes: dict[str, Any] = {}
+        if self.network_aliases:
+            changes["aliases"] = tuple(self.network_aliases)
+        # On a user network --link is an alias of the endpoint; on the default bridge it is
+        # a legacy link (HostConfig.Links) only.
+        if is_user_network(attachment.target) and self.links:
+            changes["links"] = tuple(self.links)
+        if self.ip:
+            changes["ipv4"] = self.ip
+        if self.ip6:
+            changes["ipv6"] = self.ip6
+        if self.mac_address:
+            changes["mac_address"] = self.mac_address
+        if self.link_local_ips:
+            changes["link_local_ips"] = tuple(self.link_local_ips)
+        return attachment.model_copy(update=changes)
 
     @property
     def is_run(self) -> bool:

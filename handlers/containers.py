@@ -135,7 +135,7 @@ def create_body(command: RunContainer) -> dict[str, Any]:
     restart = command.restart
     host_config: dict[str, Any] = {
         "Binds": binds or None,
-        "NetworkMode": command.network or "default",
+        "NetworkMode": command.network,
         "PortBindings": port_bindings,
         "PublishAllPorts": command.publish_all,
         "RestartPolicy": {
@@ -175,7 +175,32 @@ def create_body(command: RunContainer) -> dict[str, Any]:
         "CpuQuota": command.cpu_quota or 0,
         "CpusetMems": command.cpuset_mems or "",
         "OomScoreAdj": command.oom_score_adj or 0,
+        "Links": command.links or None,
+        # The CLI sends these lists even when empty, and the engine keeps [] (not null).
+        "BlkioWeightDevice": command.blkio_weight_devices,
+        "BlkioDeviceReadBps": command.device_read_bps,
+        "BlkioDeviceWriteBps": command.device_write_bps,
+        "BlkioDeviceReadIOps": command.device_read_iops,
+        "BlkioDeviceWriteIOps": command.device_write_iops,
     }
+    # Set only when given: the engine's own default otherwise, as when the CLI sends zero.
+    optional: dict[str, Any] = {
+        "DeviceRequests": command.gpus,
+        "DeviceCgroupRules": command.device_cgroup_rules,
+        "BlkioWeight": command.blkio_weight,
+        "CgroupnsMode": command.cgroupns,
+        "CgroupParent": command.cgroup_parent,
+        "Runtime": command.runtime,
+        "Isolation": command.isolation,
+        "StorageOpt": command.storage_opts,
+        "VolumeDriver": command.volume_driver,
+        "KernelMemory": command.kernel_memory,
+        "CpuRealtimePeriod": command.cpu_rt_period,
+        "CpuRealtimeRuntime": command.cpu_rt_runtime,
+        "Annotations": command.annotations,
+    }
+    host_config.update({k: v for k, v in optional.items() if v})
+
     if command.oom_kill_disable is not None:
         host_config["OomKillDisable"] = command.oom_kill_disable
     if command.memory_swappiness not in (None, -1):
@@ -195,14 +220,13 @@ def create_body(command: RunContainer) -> dict[str, Any]:
         "Domainname": command.domainname or "",
         "ExposedPorts": exposed or None,
         "Volumes": volumes or None,
-        "AttachStdout": command.is_run and not command.detach,
-        "AttachStderr": command.is_run and not command.detach,
+        # The CLI attaches stdout and stderr unless it runs detached, `create` included.
+        "AttachStdout": not command.detach,
+        "AttachStderr": not command.detach,
         "HostConfig": host_config,
     }
     if command.entrypoint is not None:
         body["Entrypoint"] = [command.entrypoint]  # "" resets the image's entrypoint
-    if command.mac_address:
-        body["MacAddress"] = command.mac_address
     if command.stop_signal:
         body["StopSignal"] = command.stop_signal
     if command.stop_timeout is not None:
@@ -210,15 +234,18 @@ def create_body(command: RunContainer) -> dict[str, Any]:
     health = _healthcheck(command)
     if health is not None:
         body["Healthcheck"] = health
-    endpoint: dict[str, Any] = {}
-    if command.network_aliases:
-        endpoint["Aliases"] = command.network_aliases
-    if command.ip or command.ip6:
-        endpoint["IPAMConfig"] = {"IPv4Address": command.ip or "", "IPv6Address": command.ip6 or ""}
-    network = command.network or "default"
-    # The CLI names a user network's endpoint always, any other only when it sets something.
-    if endpoint or is_user_network(network):
-        body["NetworkingConfig"] = {"EndpointsConfig": {network: endpoint}}
+    endpoints = command.endpoints()
+    network = command.network
+    main = endpoints.get(network, {})
+    if main.get("MacAddress"):
+        # API 1.41 takes the MAC address in Config, not per network (that came in 1.44).
+        body["MacAddress"] = main.pop("MacAddress")
+        if not main and not is_user_network(network):
+            endpoints.pop(network)
+    if is_user_network(network):
+        endpoints.setdefault(network, {})  # named always, as the CLI of the engine's era did
+    if endpoints:
+        body["NetworkingConfig"] = {"EndpointsConfig": endpoints}
     return body
 
 

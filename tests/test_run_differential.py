@@ -4,6 +4,7 @@ compare `docker inspect` Config and HostConfig field by field. Any difference fa
 from __future__ import annotations
 
 import random
+import re
 import shlex
 from collections.abc import Iterator
 from typing import Any
@@ -32,6 +33,9 @@ CONFIG_FIELDS = (
     "StopTimeout",
     "Image",
     "Domainname",
+    "AttachStdin",
+    "AttachStdout",
+    "AttachStderr",
 )
 HOST_FIELDS = (
     "NanoCpus",
@@ -76,6 +80,23 @@ HOST_FIELDS = (
     "CpuQuota",
     "CpusetMems",
     "OomScoreAdj",
+    "Links",
+    "DeviceRequests",
+    "BlkioWeight",
+    "BlkioWeightDevice",
+    "BlkioDeviceReadBps",
+    "BlkioDeviceWriteBps",
+    "BlkioDeviceReadIOps",
+    "BlkioDeviceWriteIOps",
+    "CgroupnsMode",
+    "CgroupParent",
+    "DeviceCgroupRules",
+    "Runtime",
+    "StorageOpt",
+    "VolumeDriver",
+    "Annotations",
+    "MaskedPaths",
+    "ReadonlyPaths",
 )
 
 # {rig} is a directory of the rig's, {net} a user network, {peer} an existing container.
@@ -193,6 +214,81 @@ CASES: list[str] = [
     "--cpuset-mems 0",
     "--pull never",
     "--pull bogus",
+    # Issue 18, from the CLI's own test tables. The extended --network syntax and its
+    # conflicts with the flags it shares a meaning with:
+    "--network name={net},alias=web,alias=api,ip=10.99.0.30",
+    "--network name={net},driver-opt=com.docker.network.endpoint.sysctls=x=1",
+    "--network name={net},ip=10.99.0.31 --ip 10.99.0.32",
+    "--network name={net},alias=x --network-alias y",
+    "--network name={net},ip6=2001:db8::33 --ip6 2001:db8::34",
+    "--network name={net},mac-address=02:42:ac:11:00:03 --mac-address 02:42:ac:11:00:04",
+    "--network name={net},link-local-ip=169.254.1.1 --link-local-ip 169.254.1.2",
+    "--network name={net},bogus=1",
+    "--network name={net},mac-address=zz:zz",
+    "--network name={net},gw-priority=x",
+    "--network alias=x",
+    "--network {net},alias=x",
+    "--network name=none,alias=x",
+    "--network name={net} --network name={net}",
+    "--network 'name= '",
+    # Flags Dockhand did not know (some the safety check refuses later, in the pipeline):
+    "--link {peer}:db",
+    "--link {peer} --link {peer}:x:y",
+    "--network {net} --link {peer}:db",
+    "--network {net} --link-local-ip 169.254.1.1",
+    "--gpus all",
+    "--gpus 'count=2,capabilities=utility'",
+    "--gpus '\"device=0,1\"'",
+    "--gpus count=x",
+    "--gpus 1,count=2",
+    "--device-read-bps /dev/null:1mb --device-write-bps /dev/null:2048",
+    "--device-read-iops /dev/null:100 --device-write-iops /dev/null:200",
+    "--device-read-bps /dev/null:-1",
+    "--device-read-iops null:1",
+    "--blkio-weight-device /dev/null:300",
+    "--blkio-weight-device /dev/null:5",
+    "--blkio-weight 300",
+    "--cgroupns private",
+    "--cgroupns bogus",
+    "--device-cgroup-rule 'c 1:3 rwm'",
+    "--device-cgroup-rule bogus",
+    "--storage-opt bogus",
+    "--net-alias x --network {net}",
+    "--dns-opt ndots:3",
+    # Checks the CLI makes:
+    "--dns-search 123",
+    "--dns-search -bad.com",
+    "--dns-search 'a b'",
+    "-l ' '",
+    "-l ' =v'",
+    "-l 'a b=c'",
+    "--add-host 'a:[::1'",
+    "--add-host 'a:::1]'",
+    "--add-host 'a:b:1.2.3.4'",
+    "--log-driver none --log-opt max-size=1m",
+    "--cap-drop ' MKNOD '",
+    "--cap-add NET_ADMIN --cap-add net_admin --cap-add CHOWN",
+    # Values the CLI writes differently:
+    "--dns 0:0:0:0:0:0:0:1",
+    "--dns 2001:DB8::1",
+    "--dns-search example.com.",
+    "--dns-search .",
+    # Valid input Dockhand refused:
+    "--expose 8080/ncp",
+    "--expose 80/TCP",
+    "--restart=",
+    "--dns ' 127.0.0.1 '",
+    "--device relative:/dev/x",
+    "--device /dev/null:/dev/x/../y",
+    "--device /dev/null:rr",
+    "--mount type=bind,source={rig},target=/h,bind-nonrecursive",
+    "--mount type=bind,source={rig},target=/h,bind-nonrecursive=true",
+    "--mount type=bind,source={rig},target=/h,bind-recursive=disabled",
+    "--mount type=bind,source={rig},target=/h,bind-recursive=enabled",
+    "--mount type=bind,source={rig},target=/h,bind-recursive=bogus",
+    "--mount type=bind,source={rig},target=/h,bind-recursive=writable",
+    "--mount type=bind,source={rig},target=/h,readonly,bind-recursive=writable",
+    "--mount type=BIND,source={rig},target=/h,bind-propagation=RSLAVE",
 ]
 
 
@@ -232,6 +328,14 @@ def comparable(inspected: dict[str, Any]) -> dict[str, Any]:
         own["Config.Hostname"] = "<own id>"  # the engine's default differs per container
     # docker 28 sends [], older CLIs null: the same. Its order is a Go map's: none.
     own["HostConfig.Ulimits"] = sorted(own["HostConfig.Ulimits"] or [], key=str) or None
+    for name in ("BlkioWeightDevice", "BlkioDeviceReadBps", "BlkioDeviceWriteBps"):
+        own[f"HostConfig.{name}"] = own[f"HostConfig.{name}"] or None  # [] and null alike
+    for name in ("BlkioDeviceReadIOps", "BlkioDeviceWriteIOps"):
+        own[f"HostConfig.{name}"] = own[f"HostConfig.{name}"] or None
+    # A legacy link is stored as /peer:/<this container's name>/alias: names differ.
+    own["HostConfig.Links"] = [
+        re.sub(r":/[^/]+/", ":/<self>/", link) for link in own["HostConfig.Links"] or []
+    ] or None
     if own["Config.Env"]:
         # docker 28 collects -e through a map: one entry per name, in no fixed order.
         own["Config.Env"] = sorted(own["Config.Env"])
@@ -248,7 +352,13 @@ def differ(engine: Engine, words: list[str], binary: str = "docker") -> str | No
         with translate_engine_errors("rig", engine.url, 30):
             mine = run_handler(parse(shlex.join(["create", *words])), engine.client())
     except DockhandError as exc:
-        return f"docker accepted, Dockhand said: {exc}" if cli_id else None
+        if cli_id:
+            return f"docker accepted, Dockhand said: {exc}"
+        if "unrecognized arguments" in str(exc):
+            # Both refused, but Dockhand for not knowing a flag the CLI knows: the refusal
+            # must be for the case's own reason.
+            return f"docker refused ({cli.stderr.strip()}), Dockhand did not know a flag: {exc}"
+        return None
     try:
         if not cli_id:
             return f"Dockhand accepted, docker said: {cli.stderr.strip()}"
