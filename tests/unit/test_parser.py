@@ -250,3 +250,25 @@ def test_help_among_flags_and_after_a_positional() -> None:
     assert not isinstance(parse("run alpine ls --help"), Help)
     with pytest.raises(UsageError):
         parse("run -h")  # run's -h is --hostname and needs a value, as in docker
+
+
+def test_every_docker_create_flag_is_supported_or_refused_with_a_reason() -> None:
+    """Each flag `docker create --help` lists (the installed CLI) is read by Dockhand's
+    create parser, as a flag or as a refusal that says why; none is simply unknown."""
+    import re
+    import shutil
+    import subprocess
+
+    from bot.specs import SPECS
+
+    docker = shutil.which("docker")
+    if docker is None:
+        pytest.skip("no docker CLI installed")
+    listed = subprocess.run(
+        [docker, "create", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    flags = set(re.findall(r"^\s+(?:-\w, )?(--[\w-]+)", listed, re.MULTILINE)) - {"--help"}
+    assert len(flags) > 80, "the help text no longer lists the flags"
+    spec = next(s for s in SPECS if s.path == "container create")
+    known = set(spec.parser()._option_string_actions)
+    assert not sorted(flags - known), f"flags neither supported nor refused: {flags - known}"
