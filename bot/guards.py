@@ -20,11 +20,13 @@ from bot.safety import (
     check_registry,
     check_update,
     check_volume_create,
+    refuse,
 )
 from config.policy import Guards
 from handlers.commands import (
     Command,
     ConnectNetwork,
+    ContainerTop,
     CreateNetwork,
     CreateVolume,
     PullImage,
@@ -76,4 +78,10 @@ def check_command(command: Command, guards: Guards) -> Command:
         check_registry(command.name, guards)
     elif isinstance(command, TagImage):
         check_registry(command.target, guards)
+    elif isinstance(command, ContainerTop):
+        for arg in command.ps_args:
+            if not arg.startswith("-"):
+                # BSD-style ps options: `e` prints every process's environment, secrets and
+                # all, which inspect shows no one but an admin.
+                raise refuse("top-args", f"top: ps option `{arg}` must start with a dash")
     return command

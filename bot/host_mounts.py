@@ -25,10 +25,16 @@ class HostMount:
     writable: bool
 
 
-def _bind_device(options: Mapping[str, Any] | None) -> str | None:
-    """The host path a local volume binds (`-o o=bind -o device=/srv/x`), if it does."""
+#: mount(8) options that make a local volume a bind of its `device` (both follow links)
+BIND_OPTIONS = frozenset({"bind", "rbind"})
+
+
+def bind_device(options: Mapping[str, Any] | None) -> str | None:
+    """The host path a local volume binds (`-o o=bind -o device=/srv/x`, or `rbind`), if it
+    does. One reading for the safety check and the overlap rule, so neither misses one."""
     lowered = {str(k).lower(): str(v) for k, v in (options or {}).items()}
-    if "bind" in {o.strip() for o in lowered.get("o", "").split(",")} and lowered.get("device"):
+    flags = {o.strip() for o in lowered.get("o", "").split(",")}
+    if flags & BIND_OPTIONS and lowered.get("device"):
         return lowered["device"]
     return None
 
@@ -46,7 +52,7 @@ def of_host_config(
         writable = "ro" not in (parts[2].split(",") if len(parts) > 2 else [])
         source = parts[0]
         if not source.startswith("/"):
-            source = _bind_device(volume_options(source)) or ""
+            source = bind_device(volume_options(source)) or ""
         if source:
             found.append(HostMount("", "", source, writable))
     for mount in host.get("Mounts") or []:
@@ -55,8 +61,8 @@ def of_host_config(
         if mount.get("Type") == "volume":
             config = (mount.get("VolumeOptions") or {}).get("DriverConfig") or {}
             source = (
-                _bind_device(config.get("Options"))
-                or (_bind_device(volume_options(source)) if source else None)
+                bind_device(config.get("Options"))
+                or (bind_device(volume_options(source)) if source else None)
                 or ""
             )
         elif mount.get("Type") != "bind":
@@ -71,7 +77,7 @@ def of_listing(
 ) -> list[HostMount]:
     """Every host path every container mounts, from one container listing and one volume
     listing (GET /containers/json?all=1, GET /volumes): two requests, whatever the count."""
-    devices = {str(v.get("Name")): _bind_device(v.get("Options")) for v in volumes}
+    devices = {str(v.get("Name")): bind_device(v.get("Options")) for v in volumes}
     found: list[HostMount] = []
     for container in containers:
         owner = str((container.get("Names") or ["?"])[0]).lstrip("/")

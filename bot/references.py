@@ -12,6 +12,9 @@ from bot import host_mounts
 from bot.host_mounts import HostMount
 from handlers.engine_api import inspect
 
+# The label compose puts on Dockhand's own containers (bot.safety.INTERNAL_LABEL).
+INTERNAL_LABEL = "dockhand.internal"
+
 
 class EngineReferences:
     """bot.safety.References on one engine. Any error but "no such object" propagates, so
@@ -22,6 +25,8 @@ class EngineReferences:
         self._seen: dict[tuple[str, str], dict[str, Any] | None] = {}
         self._data_root: str | None = None
         self._mounts: list[HostMount] | None = None
+        self._internal: set[str] | None = None
+        self._listing: list[dict[str, Any]] | None = None
 
     # Names go to the engine quoted whole, as the handlers send them (handlers.engine_api):
     # what is looked up here is what the engine will act on.
@@ -41,10 +46,26 @@ class EngineReferences:
 
     def mounts(self) -> list[HostMount]:
         if self._mounts is None:
-            containers = self.api.containers(all=True)
+            containers = self._containers()
             volumes = self.api.volumes().get("Volumes") or []
             self._mounts = host_mounts.of_listing(containers, volumes)
         return self._mounts
+
+    def internal_volumes(self) -> set[str]:
+        if self._internal is None:
+            self._internal = {
+                str(m.get("Name"))
+                for c in self._containers()
+                if INTERNAL_LABEL in (c.get("Labels") or {})
+                for m in c.get("Mounts") or []
+                if m.get("Type") == "volume"
+            }
+        return self._internal
+
+    def _containers(self) -> list[dict[str, Any]]:
+        if self._listing is None:
+            self._listing = list(self.api.containers(all=True))
+        return self._listing
 
     def _lookup(self, kind: str, name: str) -> dict[str, Any] | None:
         key = (kind, name)

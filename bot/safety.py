@@ -55,6 +55,19 @@ HOST_SYSTEM_PATHS = (
     "/boot",
     "/etc",
     "/root",
+    "/home",
+    "/usr",
+    "/bin",
+    "/sbin",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/snap",
+    "/run",
+    "/var/run",
+    "/var/spool",
+    "/var/lib/kubelet",
     "/var/lib/docker",
     "/var/lib/containerd",
     "/var/run/docker",
@@ -151,6 +164,10 @@ class References(Protocol):
 
     def mounts(self) -> list[HostMount]:
         """Every host path every container on the engine mounts."""
+        ...
+
+    def internal_volumes(self) -> set[str]:
+        """Names of the volumes Dockhand's own containers (label dockhand.internal) mount."""
         ...
 
 
@@ -335,7 +352,7 @@ def check_local_options(check: Check, options: Mapping[str, Any] | None, where: 
             if not TMPFS_MOUNT_OPTIONS.match(option):
                 raise refuse("volume-options", f"{where}: tmpfs option `{option}` is not allowed")
         return
-    binds = {"bind", "rbind"} & set(mount_options)
+    binds = host_mounts.BIND_OPTIONS & set(mount_options)
     if binds and kind in ("", "none") and device:
         rest = [o for o in mount_options if o not in {"bind", "rbind", "ro", "rw"}]
         if rest:
@@ -371,6 +388,10 @@ def check_named_volume(check: Check, name: str, where: str) -> None:
     if check.refs is None:
         return
     volume = check.refs.volume(name)
+    internal = volume is not None and INTERNAL_LABEL in (volume.get("Labels") or {})
+    if internal or name in check.refs.internal_volumes():
+        # Redis's data is the job store: writing a job there is running code in the bot.
+        raise refuse("internal", f"{where} volume `{name}` is part of Dockhand itself")
     if volume is not None:
         check_volume_object(check, volume, f"{where} volume `{name}`")
 
@@ -453,6 +474,15 @@ def _namespace(name: str, flag: str, private: set[str]) -> Test:
         if mode.lower() == "host":
             raise check.fail(f"{name}-host", flag, where, "host shares the host's namespace")
         if mode.startswith("container:") and name != "userns":
+            if not check.guards.allow.namespace_sharing:
+                # X's processes, their environment and files (/proc/N/root), or its
+                # loopback: more than `inspect` shows anyone but an admin.
+                raise check.fail(
+                    "namespace-sharing",
+                    flag,
+                    where,
+                    f"`{mode}` shares another container's namespace",
+                )
             check_reference(check, mode.partition(":")[2], f"{flag} {mode}")
             return
         if mode in private:
@@ -603,6 +633,13 @@ def _oom_kill(check: Check, value: Any, section: Mapping[str, Any], where: str) 
         )
 
 
+def _own_labels(check: Check, labels: Any, where: str) -> None:
+    """`dockhand.internal` marks Dockhand's own deployment; set from chat it would make a
+    container (or network, or volume) no one may stop or join."""
+    if INTERNAL_LABEL in (labels or {}):
+        raise refuse("internal", f"{check.subject}{where}: `{INTERNAL_LABEL}` is Dockhand's own")
+
+
 def _image(check: Check, value: Any, section: Mapping[str, Any], where: str) -> None:
     check_registry(str(value or ""), check.guards)
 
@@ -641,7 +678,7 @@ CONFIG_FIELDS: dict[str, Rule] = {
     "NetworkDisabled": allowed("--network none"),
     "MacAddress": allowed("--mac-address"),
     "OnBuild": closed("ONBUILD", "onbuild", "is for image builds"),
-    "Labels": allowed("--label"),
+    "Labels": Rule("--label", "internal", lambda c, v, s, w: _own_labels(c, v, w)),
     "StopSignal": allowed("--stop-signal"),
     "StopTimeout": allowed("--stop-timeout"),
     "Shell": allowed("SHELL"),
@@ -810,7 +847,7 @@ NETWORK_FIELDS: dict[str, Rule] = {
     "EnableIPv6": allowed("--ipv6"),
     "EnableIPv4": allowed("--ipv4"),
     "Options": allowed("--opt"),  # judged in check_network_create
-    "Labels": allowed("--label"),
+    "Labels": Rule("--label", "internal", lambda c, v, s, w: _own_labels(c, v, w)),
     "ConfigOnly": closed("--config-only", "network-config"),
     "ConfigFrom": closed("--config-from", "network-config", "copies another network's driver"),
 }
@@ -820,7 +857,7 @@ VOLUME_FIELDS: dict[str, Rule] = {
     "Name": allowed("NAME"),
     "Driver": allowed("--driver"),  # judged in check_volume_create, with DriverOpts
     "DriverOpts": allowed("--opt"),
-    "Labels": allowed("--label"),
+    "Labels": Rule("--label", "internal", lambda c, v, s, w: _own_labels(c, v, w)),
     "ClusterVolumeSpec": closed("--group/--scope", "cluster-volume"),
 }
 

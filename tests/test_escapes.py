@@ -46,7 +46,7 @@ CONTAINERS = [
     ("from", ["--volumes-from", "esc-volmount"]),
     ("userns", ["--userns", "host"]),
     ("plain", ["--ipc", "shareable", "--security-opt", "no-new-privileges"]),
-    ("redis", ["--label", "dockhand.internal=true"]),
+    ("redis", ["--label", "dockhand.internal=true", "-v", "esc-redisdata:/data"]),
 ]
 VOLUMES = [
     ("etcvol", ["-o", "type=none", "-o", "o=bind", "-o", "device=/etc"]),
@@ -223,6 +223,20 @@ ESCAPES = [
     Escape(f"run -d {_img('--network container:esc-redis')}", "part of Dockhand", "internal"),
     Escape(f"run -d {_img('--pid container:esc-redis')}", "part of Dockhand", "internal"),
     Escape("network create --subnet 192.168.77.0/24 esc-lan3", "192.168.77.0/24", "subnet"),
+    # rbind is a bind too: an rbind volume above another bind's source is the same flip.
+    Escape(
+        "run -d --mount type=volume,dst=/a,volume-opt=type=none,volume-opt=o=rbind,"
+        "volume-opt=device={allowed} -v {allowed}/sub:/y " + _img(""),
+        "could write to",
+        "bind-overlap",
+    ),
+    # Dockhand's Redis data (its job store) and its label.
+    Escape(f"run -d {_img('-v esc-redisdata:/x')}", "part of Dockhand", "internal"),
+    Escape(f"run -d {_img('--mount src=esc-redisdata,dst=/x')}", "part of Dockhand", "internal"),
+    Escape(f"run -d {_img('-l dockhand.internal=true')}", "dockhand.internal", "internal"),
+    Escape("volume create --label dockhand.internal=1 esc-fake", "dockhand.internal", "internal"),
+    Escape("top esc-plain e", "must start with a dash", "top-args"),
+    Escape("top esc-plain -o pid,args e", "must start with a dash", "top-args"),
     Escape(f"run -d {_img('--oom-kill-disable')}", "OomKillDisable", "oom-kill-disable"),
     Escape(f"run -d {_img('--cap-add SYS_PTRACE')}", "CapAdd", "cap-add"),
     Escape(f"run -d {_img('--device /dev/null')}", "/dev/null", "device"),
@@ -260,6 +274,9 @@ def pipeline(made_elsewhere: Engine, tmp_path: Path, allowed_dir: Path) -> Itera
     policy_file.write_text(
         "bindings:\n  - {role: operator, users: [U_OP]}\n"
         f"guards:\n  bind_paths: [{allowed_dir}, {made_elsewhere.root}]\n"
+        # Opened here so the references themselves are judged (container:X as a whole);
+        # closed by default: test_namespace_sharing_is_closed_by_default.
+        "  allow: {namespace_sharing: true}\n"
     )
     made = Pipeline(
         Engines({"local": made_elsewhere.url}, timeout=60),
@@ -401,3 +418,22 @@ def test_dockhand_itself_cannot_be_stopped_from_chat(
         assert not reply.ok and "dockhand.internal" in reply.text, reply.text
     assert made_elsewhere.client().api.inspect_container("esc-redis")["State"]["Running"]
     made_elsewhere.cli("rm", "-f", f"{PREFIX}redis")
+
+
+def test_namespace_sharing_is_closed_by_default(made_elsewhere: Engine, tmp_path: Path) -> None:
+    """Even with a harmless X: its processes' environment and files, and its loopback, are
+    more than inspect shows anyone but an admin."""
+    policy_file = tmp_path / "policy.yml"
+    policy_file.write_text("bindings:\n  - {role: operator, users: [U_OP]}\n")
+    strict = Pipeline(
+        Engines({"local": made_elsewhere.url}, timeout=60),
+        Policy(load_policy(policy_file)),
+        audit=Audit(fakeredis.FakeRedis()),
+    )
+    made_elsewhere.cli("start", f"{PREFIX}plain")
+    for flag in ("--pid", "--ipc", "--network"):
+        before = state(made_elsewhere)
+        reply = strict.run(f"run -d {flag} container:esc-plain {TEST_IMAGE} sleep 300", OPERATOR)
+        assert not reply.ok and "shares another container's namespace" in reply.text, reply.text
+        assert state(made_elsewhere) == before
+    strict.engines.close()

@@ -118,10 +118,16 @@ class Engine:
     def mounts(self) -> list[HostMount]:
         return []
 
+    def internal_volumes(self) -> set[str]:
+        return set()
+
 
 def container(**host: Any) -> dict[str, Any]:
     return {"Config": {"Image": "busybox"}, "HostConfig": host}
 
+
+# container:X opened, so the references themselves are what is judged.
+SHARING = Guards(allow=Allowances(namespace_sharing=True))
 
 ENGINE = Engine(
     c_agent=container(PidMode="host", NetworkMode="host"),
@@ -170,7 +176,7 @@ ENGINE = Engine(
     ],
 )
 def test_references_are_resolved_before_deciding(host: dict[str, Any], rule: str) -> None:
-    refusal = refused({"HostConfig": host}, Check(Guards(), ENGINE))
+    refusal = refused({"HostConfig": host}, Check(SHARING, ENGINE))
     assert refusal.rule == f"guard {rule}", refusal.message
 
 
@@ -184,15 +190,15 @@ def test_references_are_resolved_before_deciding(host: dict[str, Any], rule: str
     ],
 )
 def test_harmless_references_pass(host: dict[str, Any]) -> None:
-    check_create(Check(Guards(), ENGINE), {"Image": "busybox", "HostConfig": host})
+    check_create(Check(SHARING, ENGINE), {"Image": "busybox", "HostConfig": host})
 
 
 def test_before_the_ack_references_wait_for_the_engine() -> None:
     # No engine at hand: container:X cannot be judged yet, and is judged when it runs.
-    check_create(Check(Guards()), {"Image": "b", "HostConfig": {"PidMode": "container:agent"}})
+    check_create(Check(SHARING), {"Image": "b", "HostConfig": {"PidMode": "container:agent"}})
     with pytest.raises(Refusal):
         admit_request(
-            Check(Guards(), ENGINE),
+            Check(SHARING, ENGINE),
             "container.create",
             {"HostConfig": {"PidMode": "container:agent"}},
             "",
@@ -253,6 +259,21 @@ def test_network_subnets_only_from_allowed_pools(pool: dict[str, Any], allowed: 
 
 def test_host_system_paths_stay_closed_even_when_bind_paths_allow_them() -> None:
     check = Check(Guards(bind_paths=["/"]))
-    for path in ("/etc", "/proc/1", "/var/lib/docker/volumes", "/run/containerd"):
+    for path in (
+        "/etc",
+        "/proc/1",
+        "/var/lib/docker/volumes",
+        "/run/containerd",
+        "/usr",
+        "/home/x",
+    ):
         with pytest.raises(Refusal):
             check_create(check, {"Image": "b", "HostConfig": {"Binds": [f"{path}:/x"]}})
+
+
+def test_namespace_sharing_is_closed_unless_allowed() -> None:
+    body = {"Image": "b", "HostConfig": {"IpcMode": "container:plain"}}
+    assert refused(body["HostConfig"] and {"HostConfig": body["HostConfig"]}).rule == (
+        "guard namespace-sharing"
+    )
+    check_create(Check(SHARING, ENGINE), body)
