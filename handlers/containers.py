@@ -43,6 +43,7 @@ from handlers.template import listing_template, render_listing
 from handlers.units import point_in_time
 from handlers.values import is_user_network, split_device
 
+UNCONFINED_PATHS = "systempaths=unconfined"
 MAX_OUTPUT = 4 << 20  # bytes of an attached run's output kept for the reply
 # Seconds a restart without -t may take beyond the client's timeout: the engine's default
 # stop timeout (10 s) and then some for a container with a longer StopTimeout.
@@ -159,7 +160,11 @@ def create_body(command: RunContainer) -> dict[str, Any]:
         "CapAdd": command.cap_add or None,
         "CapDrop": command.cap_drop or None,
         "Devices": [_device(spec) for spec in command.devices],
-        "SecurityOpt": command.security_opt or None,
+        # The CLI turns `systempaths=unconfined` into empty masked/read-only path lists (and
+        # then sends the other options as a list, empty or not).
+        "SecurityOpt": [o for o in command.security_opt if o != UNCONFINED_PATHS]
+        if UNCONFINED_PATHS in command.security_opt
+        else command.security_opt or None,
         "PidMode": command.pid or "",
         "IpcMode": command.ipc or "",
         "UTSMode": command.uts or "",
@@ -209,6 +214,9 @@ def create_body(command: RunContainer) -> dict[str, Any]:
         host_config["PidsLimit"] = command.pids_limit
     if command.init is not None:
         host_config["Init"] = command.init
+    if UNCONFINED_PATHS in command.security_opt:
+        host_config["MaskedPaths"] = []
+        host_config["ReadonlyPaths"] = []
     body: dict[str, Any] = {
         "Image": command.image,
         "Cmd": command.command or None,

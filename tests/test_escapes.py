@@ -148,9 +148,8 @@ ESCAPES = [
     ),
     Escape(f"run -d {_img('--security-opt apparmor=unconfined')}", "SecurityOpt", "security-opt"),
     Escape(f"run -d {_img('--security-opt label=type:spc_t')}", "SecurityOpt", "security-opt"),
-    Escape(
-        f"run -d {_img('--security-opt systempaths=unconfined')}", "SecurityOpt", "security-opt"
-    ),
+    # Sent as the CLI sends it: empty MaskedPaths and ReadonlyPaths.
+    Escape(f"run -d {_img('--security-opt systempaths=unconfined')}", "MaskedPaths", "systempaths"),
     Escape(f"run -d {_img('--security-opt seccomp=unconfined')}", "SecurityOpt", "security-opt"),
     # Containers made elsewhere, started (or restarted, or started among others) here.
     Escape("start esc-privy", "esc-privy: --privileged", "privileged"),

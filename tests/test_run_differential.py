@@ -161,6 +161,7 @@ CASES: list[str] = [
     "--cap-add NET_ADMIN --cap-drop MKNOD",
     "--privileged",
     "--security-opt no-new-privileges",
+    "--security-opt systempaths=unconfined",
     "--cpus 0.5 -m 256m --restart on-failure:3 -p 8080:80 -l app=web -e MODE=prod",
     # Found by a randomised run against the CLI; each differed once.
     "-p ::1:8080:80",
