@@ -29,6 +29,7 @@ from handlers.commands import (
     ContainerTop,
     CreateNetwork,
     CreateVolume,
+    Prune,
     PullImage,
     PushImage,
     RunContainer,
@@ -39,7 +40,7 @@ from handlers.containers import create_body, update_body
 from handlers.networks import network_body
 from handlers.volumes import volume_body
 
-__all__ = ["Refusal", "check_command", "with_defaults"]
+__all__ = ["Refusal", "check_command", "spare_protected", "with_defaults"]
 
 
 def with_defaults(command: RunContainer, guards: Guards) -> RunContainer:
@@ -85,3 +86,17 @@ def check_command(command: Command, guards: Guards) -> Command:
                 # all, which inspect shows no one but an admin.
                 raise refuse("top-args", f"top: ps option `{arg}` must start with a dash")
     return command
+
+
+def spare_protected(command: Prune, label: str) -> Prune:
+    """A prune by someone who may not remove protected containers leaves them (and
+    Dockhand's own, which carry the label too) alone: `label!=LABEL` added. The engine
+    excludes an object only when it matches every `label!` given, so one of the user's own
+    would weaken ours: refused, with the reason."""
+    if "label!" in command.filters:
+        raise refuse(
+            "prune-filter",
+            f"prune: a `label!=` filter of your own would let it reach `{label}` containers; "
+            "an admin may use one",
+        )
+    return command.model_copy(update={"filters": {**command.filters, "label!": [label]}})

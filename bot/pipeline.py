@@ -16,6 +16,7 @@ from bot import messages
 from bot.audit import Audit
 from bot.confirm import ConfirmStore, Pending
 from bot.credentials import Credentials, registry_lookup
+from bot.guards import spare_protected
 from bot.intake import check_command_text
 from bot.logs import REQUEST_ID, new_request_id
 from bot.metrics import Metrics, outcome_of
@@ -41,6 +42,7 @@ from handlers.commands import (
     Help,
     Logout,
     Mute,
+    Prune,
     RenameContainer,
     ScheduleAction,
     ScheduleList,
@@ -118,6 +120,8 @@ class Pipeline:
         try:
             command = parse(text)
             command, decision = self.policy.authorize(command, requester)
+            if isinstance(command, Prune) and not self.policy.is_admin(requester):
+                command = spare_protected(command, self.policy.protected_label)
         except NotAllowed as exc:
             self._record(requester, text, "", "denied", exc.rule, "refused")
             raise

@@ -117,11 +117,12 @@ def _labels_match(labels: dict[str, str] | None, filters: Filters) -> bool:
         key, eq, value = spec.partition("=")
         if key not in labels or (eq and labels[key] != value):
             return False
-    for spec in filters.get("label!", []):
-        key, eq, value = spec.partition("=")
-        if key in labels and (not eq or labels[key] == value):
-            return False
-    return True
+    # As the engine reads `label!`: excluded only when every one of them matches.
+    excluded = filters.get("label!", [])
+    return not excluded or not all(
+        key in labels and (not eq or labels[key] == value)
+        for key, eq, value in (spec.partition("=") for spec in excluded)
+    )
 
 
 def _containers(api: docker.APIClient, filters: Filters) -> list[PreviewItem]:

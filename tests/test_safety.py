@@ -249,3 +249,22 @@ def test_audit_survives_a_restart_and_hides_secrets(redis_server: RedisServer) -
     assert "run -e DB_PASSWORD=*** -e MODE=prod app" in texts
     assert "login -u ops -p *** reg.example.com" in texts
     assert all("hunter2" not in t for t in texts)
+
+
+@pytest.mark.parametrize("text", ["container prune -f", "system prune -f"])
+def test_a_prune_by_an_operator_spares_protected_containers(
+    pipeline: Pipeline, clean_engine: Engine, text: str
+) -> None:
+    clean_engine.cli("create", "--name", "db", "-l", "dockhand.protected=yes", TEST_IMAGE)
+    clean_engine.cli("create", "--name", "scratch", TEST_IMAGE)
+    asked = pipeline.run(text, OPERATOR)
+    listed = [line.split()[-1] for line in asked.text.splitlines() if line.startswith("container")]
+    assert asked.pending and listed == ["scratch"], asked.text
+    # system prune is a two-person verb in this fixture; container prune the requester's own.
+    approver = OTHER_OPERATOR if text.startswith("system") else OPERATOR
+    done, _ = pipeline.confirm(asked.pending, approver)
+    assert done.ok, done.text
+    left = clean_engine.cli("ps", "-a", "--format", "{{.Names}}").stdout.split()
+    assert left == ["db"]
+    own = pipeline.run("container prune -f --filter label!=team=web", OPERATOR)
+    assert not own.ok and "label!=" in own.text
