@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from bot.render import (
     BLOCK_LIMIT,
     SECTION_LIMIT,
@@ -116,8 +118,10 @@ def test_ports_runs_are_written_when_broken_then_in_order_of_kind() -> None:
 
 
 def test_template_keys_are_exact_except_over_typed_structs() -> None:
-    # inspect walks raw JSON, as the CLI does: a key in other case is not there.
-    assert render("{{.id}}", {"Id": "abc"}) == "<no value>"
+    # inspect walks raw JSON, as the CLI does: a key in other case is not there, and the
+    # CLI fails with `map has no entry for key "id"` (it printed <no value> here before).
+    with pytest.raises(UsageError, match='map has no entry for key "id"'):
+        render("{{.id}}", {"Id": "abc"})
     # version and info are Go structs in the CLI: .APIVersion is the JSON's ApiVersion.
     assert render("{{.Server.APIVersion}}", {"Server": {"ApiVersion": "1.41"}}, go_names=True) == (
         "1.41"
