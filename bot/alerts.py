@@ -19,7 +19,8 @@ from bot.runtime import Runtime
 from bot.text import clip, join, safe, trusted
 from handlers.errors import DockhandError
 from handlers.events import Alert, alert_of, follow
-from jobs.tasks import is_muted, remember_alerts
+from jobs.alert_log import remember_alerts
+from jobs.mutes import is_muted
 
 log = logging.getLogger("dockhand.alerts")
 SINCE = "dockhand:events:{}:since"

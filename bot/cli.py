@@ -109,12 +109,12 @@ def do_once(
 def wire_scheduler(runtime: Runtime) -> None:
     """The embedded scheduler: jobs find this runtime; the lease goes back on the way out."""
     from bot.render import Reply
-    from jobs import context
+    from bot.runtime import JobsHost
 
     schedules = runtime.schedules
     if schedules is None:
         return
-    context.install(runtime)
+    JobsHost(runtime).install()
 
     def lost(record: ScheduleRecord) -> None:
         text = messages.schedule_lost(record.id, record.describe())

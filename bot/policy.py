@@ -16,22 +16,11 @@ from bot import messages
 from bot.guards import Refusal, check_command
 from bot.text import trusted
 from config.policy import BUILTIN_ROLES, Confirmations, Guards, PolicyDocument
+
+# Re-exported: the value moved down to config so jobs can name an owner without the bot.
+from config.policy import Requester as Requester
 from handlers.commands import Command
 from handlers.errors import NotAllowed
-
-
-@dataclass(frozen=True)
-class Requester:
-    """Who asked, and where. `source` is slack, cli, console or job."""
-
-    user: str
-    channel: str
-    source: str = "slack"
-    groups: tuple[str, ...] = ()
-
-    @property
-    def mention(self) -> str:
-        return f"<@{self.user}>" if self.source == "slack" else self.user
 
 
 @dataclass(frozen=True)

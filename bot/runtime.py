@@ -1,4 +1,5 @@
-"""Everything a running Dockhand holds, built once from settings, and its orderly stop."""
+"""Everything a running Dockhand holds, built once from settings, and its orderly stop; and
+the host scheduled jobs run in (jobs/host.py's interface, over this runtime)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import docker
 import redis
 
 from bot import store
@@ -21,11 +23,15 @@ from bot.credentials import Credentials
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.policy import Policy
-from bot.render import Reply
+from bot.render import Reply, reply_for
+from bot.scheduling import command_verb
 from config import Settings
-from config.policy import load_policy
+from config.policy import Requester, load_policy
+from handlers.context import Admit
 from handlers.engines import Engines, translate_engine_errors
 from handlers.errors import DockhandError
+from jobs import context
+from jobs.host import Message, Notice, Run
 from jobs.schedules import Schedules
 
 log = logging.getLogger("dockhand.runtime")
@@ -168,3 +174,82 @@ class Runtime:
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.pipeline.engines.close()
         self.store.close()
+
+
+class JobsHost:
+    """The runtime as scheduled jobs see it (jobs/host.py's Host): they run commands through
+    this pipeline, with this policy and store, and post through this notifier."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    @property
+    def store(self) -> redis.Redis:
+        return self.runtime.store
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
+
+    @property
+    def metrics(self) -> Metrics:
+        return self.runtime.metrics
+
+    @property
+    def schedules(self) -> Schedules | None:
+        return self.runtime.schedules
+
+    @property
+    def policy(self) -> Policy:
+        return self.runtime.pipeline.policy
+
+    @property
+    def audit(self) -> Audit | None:
+        return self.runtime.pipeline.audit
+
+    def verb_of(self, text: str) -> str:
+        return command_verb(text)
+
+    def engine(self, host: str) -> docker.DockerClient:
+        return self.runtime.pipeline.engines.client(host)
+
+    def admission(self, host: str, owner: Requester) -> Admit:
+        return self.runtime.pipeline.admission(host, owner, None)
+
+    def prepare(self, text: str, owner: Requester) -> Run:
+        pipeline = self.runtime.pipeline
+        prepared = pipeline.prepare(text, owner)
+
+        def run(by: str) -> Reply:
+            # A schedule is its owner's standing word: no preview, no Confirm button.
+            return pipeline.finish(prepared, confirmed=True, by=by)
+
+        return run
+
+    def failure(self, exc: BaseException, text: str) -> Reply:
+        return self.runtime.pipeline.failure(exc, text)
+
+    def notify(
+        self, channel: str, message: Message | Notice, thread_ts: str | None = None
+    ) -> str | None:
+        if isinstance(message, Notice):
+            reply = notice_reply(message)
+        else:
+            assert isinstance(message, Reply)  # made by this host's pipeline
+            reply = message
+        return self.runtime.notify(channel, reply, thread_ts)
+
+    def install(self) -> None:
+        """Job functions in this process run here from now on."""
+        context.install(self)
+
+
+def notice_reply(notice: Notice) -> Reply:
+    """A job's own notice as a message in the channel (never ephemeral: it has no one to
+    whisper to). A quiet one keeps the result's summary and the small print only."""
+    if notice.result is None:
+        return Reply(ok=notice.ok, text=notice.text, ephemeral=False)
+    reply = reply_for(notice.result, ephemeral=False, context=notice.context)
+    if notice.quiet:
+        reply.blocks = reply.blocks[:1] + reply.blocks[-1:]
+    return reply

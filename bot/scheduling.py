@@ -9,18 +9,25 @@ from zoneinfo import ZoneInfo
 import redis
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.parser import parse
 from bot.policy import Policy, Requester
 from handlers.commands import PRUNE_KINDS, Mute, ScheduleAction, ScheduleList, SchedulePrune
 from handlers.errors import NotAllowed, UsageError
 from handlers.results import Result, Table, TableResult, TextResult
 from handlers.units import go_duration
 from jobs import authority
+from jobs.mutes import mute
 from jobs.schedules import ScheduleRecord, Schedules, parse_every
-from jobs.tasks import MUTE
 
 
 class ScheduleCreated(TextResult):
     schedule_id: str
+
+
+def command_verb(text: str) -> str:
+    """The verb a scheduled command's text names, as the pipeline will parse it (what jobs
+    ask their host for: jobs/host.py's verb_of). Raises DockhandError when it no longer parses."""
+    return str(getattr(parse(text), "verb", ""))
 
 
 def schedule_command(
@@ -75,7 +82,7 @@ def schedule_command(
         owner = authority.owner_of(
             record, requester.groups if requester.user == record.user else None
         )
-        refused = authority.refusal(policy, record, owner)
+        refused = authority.refusal(policy, record, owner, command_verb)
         if refused is not None:
             raise NotAllowed(
                 f"schedule {record.id} cannot {action}: {refused.message}", rule=refused.rule
@@ -212,7 +219,7 @@ def _mute(command: Mute, store: redis.Redis) -> TextResult:
         ) from None
     if seconds < 1:
         raise UsageError("mute for at least 1s", token=command.duration)
-    store.set(MUTE.format(command.host, command.container), "1", ex=int(seconds))
+    mute(store, command.host, command.container, int(seconds))
     return TextResult(
         title=f"alerts about {command.container} muted for {command.duration}", text=""
     )

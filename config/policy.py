@@ -8,6 +8,7 @@ start, so a policy is never half-applied.
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,24 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from config.settings import ConfigError
+from config.units import ram_in_bytes
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who asked, and where: what the policy's bindings are matched against. `source` is
+    slack, cli, console or job. It lives with the policy file, below every room that judges
+    people (the bot's policy, the jobs' owners), so none of them reaches up for it."""
+
+    user: str
+    channel: str
+    source: str = "slack"
+    groups: tuple[str, ...] = ()
+
+    @property
+    def mention(self) -> str:
+        return f"<@{self.user}>" if self.source == "slack" else self.user
+
 
 # Verb globs each built-in role allows. Verbs are `family:action` (container:stop).
 BUILTIN_ROLES: dict[str, list[str]] = {
@@ -73,8 +92,6 @@ class Binding(BaseModel):
 
 def _bytes(value: object) -> object:
     if isinstance(value, str):
-        from handlers.units import ram_in_bytes
-
         return ram_in_bytes(value)
     return value
 

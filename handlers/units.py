@@ -8,6 +8,10 @@ import time
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
+# Sizes in the policy file are read by config, which sits below handlers: the parser lives
+# there and is re-exported here for the CLI's own options (-m, --shm-size, tmpfs size).
+from config.units import ram_in_bytes as ram_in_bytes
+
 _DECIMAL = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
 
 
@@ -46,23 +50,6 @@ def human_size(size: float, precision: int = 4) -> str:
         size /= 1000
         unit += 1
     return f"{size:.{precision}g}{_DECIMAL[unit]}"
-
-
-_RAM = re.compile(r"^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$")
-_BINARY = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
-
-
-def ram_in_bytes(text: str) -> int:
-    """go-units RAMInBytes: `-m 256m`, `512k`, `1g`, `1.5GB` are binary multiples."""
-    match = _RAM.match(text.strip())
-    if not match:
-        raise ValueError(f"invalid size: '{text}'")
-    number, unit = match.group(1), (match.group(2) or "").lower()
-    try:
-        value = float(number)
-    except ValueError:
-        raise ValueError(f"invalid size: '{text}'") from None
-    return int(value * _BINARY[unit])
 
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")

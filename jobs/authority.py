@@ -8,14 +8,18 @@ second person approves one run at a time, and a schedule has no one to ask.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
-from bot.parser import parse
-from bot.policy import Policy, Requester
+from config.policy import Requester
 from handlers.errors import DockhandError
 from jobs import context
+from jobs.host import OwnerPolicy
 from jobs.schedules import ScheduleRecord
+
+#: the verb a command's text names, as the host parses typed commands (Host.verb_of)
+VerbOf = Callable[[str], str]
 
 #: keeping a schedule takes what making one took, at every run
 KEEP_VERB = "schedule:add"
@@ -33,17 +37,17 @@ class Refusal:
     rule: str
 
 
-def task_verbs(record: ScheduleRecord) -> list[str]:
+def task_verbs(record: ScheduleRecord, verb_of: VerbOf) -> list[str]:
     """The verbs one run of `record` uses (a prune's from its command, as the pipeline
     will parse it). Raises DockhandError for a command that no longer parses."""
     if record.task == "prune":
-        return [str(getattr(parse(record.command), "verb", ""))]
+        return [verb_of(record.command)]
     if record.task == "health":
         return [HEALTH_VERB, HEAL_VERB] if record.autoheal else [HEALTH_VERB]
     return []
 
 
-def two_person(policy: Policy, verbs: list[str]) -> list[str]:
+def two_person(policy: OwnerPolicy, verbs: list[str]) -> list[str]:
     """Those of `verbs` the policy wants a second person for (its entries may be globs)."""
     return [v for v in verbs if any(fnmatchcase(v, g) for g in policy.confirm.two_person)]
 
@@ -67,12 +71,12 @@ def owner_of(record: ScheduleRecord, groups: tuple[str, ...] | None = None) -> R
     )
 
 
-def refusal(policy: Policy, record: ScheduleRecord, owner: Requester) -> Refusal | None:
+def refusal(
+    policy: OwnerPolicy, record: ScheduleRecord, owner: Requester, verb_of: VerbOf
+) -> Refusal | None:
     """None when `owner` may have `record` run now; else why not."""
-    if record.task == "tick":
-        return None  # the scheduler's own witness: it touches nothing
     try:
-        verbs = task_verbs(record)
+        verbs = task_verbs(record, verb_of)
     except DockhandError as exc:
         return Refusal(f"its command `{record.command}` no longer reads: {exc.message}", "usage")
     for verb in [KEEP_VERB, *verbs]:
@@ -88,6 +92,6 @@ def refusal(policy: Policy, record: ScheduleRecord, owner: Requester) -> Refusal
     return None
 
 
-def may_manage(policy: Policy, record: ScheduleRecord, requester: Requester) -> bool:
+def may_manage(policy: OwnerPolicy, record: ScheduleRecord, requester: Requester) -> bool:
     """Only a schedule's owner or an admin may remove, pause, resume or run it."""
     return requester.user == record.user or policy.is_admin(requester)

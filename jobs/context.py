@@ -1,5 +1,5 @@
-"""The running Dockhand, for job functions: APScheduler calls them by their text reference
-with primitive arguments, so they find the pipeline, the notifier and the owner's groups here."""
+"""The host jobs run in, for job functions: APScheduler calls them by their text reference
+with primitive arguments, so they find their host (jobs/host.py) and the owners' groups here."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    from jobs.host import Host
 
-_current: Runtime | None = None
+_current: Host | None = None
 
 
 def _no_groups(user: str) -> tuple[str, ...]:
@@ -22,12 +22,13 @@ def _no_groups(user: str) -> tuple[str, ...]:
 _groups: Callable[[str], tuple[str, ...]] = _no_groups
 
 
-def install(runtime: Runtime | None) -> None:
+def install(host: Host | None) -> None:
+    """Where job functions in this process find their host (None: nowhere)."""
     global _current
-    _current = runtime
+    _current = host
 
 
-def current() -> Runtime:
+def current() -> Host:
     if _current is None:
         raise RuntimeError("no Dockhand runtime in this process: jobs run under `dockhand serve`")
     return _current

@@ -1,56 +1,38 @@
 """Job functions: module-level, referenced as "jobs.tasks:name", with primitive arguments
-(a schedule id). They run the same pipeline as typed commands and post the same way, with
-their owner's authority as the policy judges it at each run (jobs/authority.py)."""
+(a schedule id). They run the same pipeline as typed commands and post the same way, through
+their host (jobs/host.py), with their owner's authority as the policy judges it at each run
+(jobs/authority.py)."""
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from bot.policy import Requester
-from bot.render import Reply, reply_for
+from config.policy import Requester
 from handlers.errors import NotAllowed
 from handlers.health import HEAL_KINDS, Budget, HealthPass, health_pass
 from handlers.results import PruneResult
 from jobs import authority
+
+# Kept importable from here for the App Home and older callers; they live on their own now.
+from jobs.alert_log import RECENT_ALERTS as RECENT_ALERTS
+from jobs.alert_log import remember_alerts
 from jobs.context import current
+from jobs.host import Notice
+from jobs.mutes import MUTE as MUTE
+from jobs.mutes import is_muted
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    from jobs.host import Host
     from jobs.schedules import ScheduleRecord
 
 log = logging.getLogger("dockhand.jobs")
 HEALTH_STATE = "dockhand:health:{}"
-MUTE = "dockhand:mute:{}:{}"
-RECENT_ALERTS = "dockhand:alerts:recent"
 
 
-def is_muted(store: Any, host: str, name: str, labels: dict[str, str]) -> bool:
-    """Muted by name (`mute web 1h`) or by label (`mute label=team=web 1h`, `label=team`)."""
-    keys = [MUTE.format(host, name)]
-    for key, value in labels.items():
-        keys += [MUTE.format(host, f"label={key}={value}"), MUTE.format(host, f"label={key}")]
-    return bool(store.exists(*keys))
-
-
-def remember_alerts(store: object, lines: list[str]) -> None:
-    """The last alerts, for the App Home overview."""
-    import redis
-
-    assert isinstance(store, redis.Redis)
-    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    pipe = store.pipeline()
-    for line in lines:
-        pipe.lpush(RECENT_ALERTS, f"{stamp} {line}")
-    pipe.ltrim(RECENT_ALERTS, 0, 19)
-    pipe.execute()
-
-
-def _schedule(schedule_id: str, job: str) -> tuple[Runtime, ScheduleRecord] | None:
-    """The runtime and this run's schedule, the run counted; None for a schedule gone."""
+def _schedule(schedule_id: str, job: str) -> tuple[Host, ScheduleRecord] | None:
+    """The host and this run's schedule, the run counted; None for a schedule gone."""
     runtime = current()
     record = runtime.schedules.record(schedule_id) if runtime.schedules else None
     if record is None:
@@ -60,11 +42,11 @@ def _schedule(schedule_id: str, job: str) -> tuple[Runtime, ScheduleRecord] | No
     return runtime, record
 
 
-def _owner(runtime: Runtime, record: ScheduleRecord) -> Requester | None:
+def _owner(runtime: Host, record: ScheduleRecord) -> Requester | None:
     """The owner this run acts as, if the policy lets them have it run now; else the
     schedule is stopped, and said so in its channel once."""
     owner = authority.owner_of(record)
-    refused = authority.refusal(runtime.pipeline.policy, record, owner)
+    refused = authority.refusal(runtime.policy, record, owner, runtime.verb_of)
     if refused is not None:
         _stop(runtime, record, refused.message, refused.rule)
         return None
@@ -73,12 +55,12 @@ def _owner(runtime: Runtime, record: ScheduleRecord) -> Requester | None:
     return owner
 
 
-def _stop(runtime: Runtime, record: ScheduleRecord, why: str, rule: str) -> None:
+def _stop(runtime: Host, record: ScheduleRecord, why: str, rule: str) -> None:
     """Pause a schedule its owner may no longer run, audit the refusal, and tell its channel
     (only the first time: a resumed schedule that is refused again is news again)."""
     runtime.metrics.job_failures.labels(job=record.task).inc()
     log.warning("schedule %s stopped: %s", record.id, why)
-    audit = runtime.pipeline.audit
+    audit = runtime.audit
     if audit is not None:
         audit.record(
             user=record.user,
@@ -100,10 +82,10 @@ def _stop(runtime: Runtime, record: ScheduleRecord, why: str, rule: str) -> None
     _mark(runtime, record, why)
     text = f":no_entry: schedule {record.id} ({record.describe()}) is stopped: {why}"
     # In the channel itself, not the runs' thread: someone has to act on it.
-    runtime.notify(record.channel, Reply(ok=False, text=text, ephemeral=False), None)
+    runtime.notify(record.channel, Notice(text=text, ok=False), None)
 
 
-def _mark(runtime: Runtime, record: ScheduleRecord, stopped: str) -> None:
+def _mark(runtime: Host, record: ScheduleRecord, stopped: str) -> None:
     record.stopped = stopped
     if runtime.schedules is not None:
         fresh = runtime.schedules.record(record.id)  # keep what changed since this run began
@@ -122,33 +104,27 @@ def prune(schedule_id: str) -> None:
     requester = _owner(runtime, record)
     if requester is None:
         return
-    pipeline = runtime.pipeline
     try:
-        prepared = pipeline.prepare(record.command, requester)
+        run = runtime.prepare(record.command, requester)
     except NotAllowed as exc:  # the owner's role no longer covers it (or a guard says no)
         _stop(runtime, record, exc.message, exc.rule)
         return
     except Exception as exc:
         runtime.metrics.job_failures.labels(job="prune").inc()
-        runtime.notify(record.channel, pipeline.failure(exc, record.command), record.thread_ts)
+        runtime.notify(record.channel, runtime.failure(exc, record.command), record.thread_ts)
         return
-    reply = pipeline.finish(
-        prepared, confirmed=True, by=f"scheduled by <@{record.user}> ({record.id})"
-    )
+    by = f"scheduled by <@{record.user}> ({record.id})"
+    reply = run(by)
     if not reply.ok:
         runtime.metrics.job_failures.labels(job="prune").inc()
     result = reply.result
+    said: Notice | None = None
     if isinstance(result, PruneResult) and not result.deleted and not result.space_reclaimed:
         if runtime.settings.quiet_empty_runs == "none":
             return
-        reply = reply_for(
-            result,
-            ephemeral=False,
-            context=f"scheduled by <@{record.user}> ({record.id}) · quiet run",
-        )
-
-        reply.blocks = reply.blocks[:1] + reply.blocks[-1:]
-    ts = runtime.notify(record.channel, reply, record.thread_ts)
+        # Nothing removed: the summary and who scheduled it are all there is to say.
+        said = Notice(result=result, context=f"{by} · quiet run", quiet=True)
+    ts = runtime.notify(record.channel, said or reply, record.thread_ts)
     if record.thread_ts is None and ts and schedules is not None:
         record.thread_ts = ts  # later runs answer in this message's thread
         schedules.save(record)
@@ -167,7 +143,7 @@ def health(schedule_id: str) -> None:
     raw = runtime.store.get(key)
     previous = json.loads(raw) if raw else {}
     try:
-        client = runtime.pipeline.engines.client(record.host)
+        client = runtime.engine(record.host)
         settings = runtime.settings
         result, state = health_pass(
             client,
@@ -181,9 +157,9 @@ def health(schedule_id: str) -> None:
                 backoff=settings.autoheal_backoff,
             ),
             loop_seconds=settings.restart_loop_seconds,
-            protected_label=runtime.pipeline.policy.protected_label,
+            protected_label=runtime.policy.protected_label,
             # The owner's safety check, as for a `restart` they typed.
-            admit=runtime.pipeline.admission(record.host, owner, None),
+            admit=runtime.admission(record.host, owner),
         )
     except Exception as exc:
         runtime.metrics.job_failures.labels(job="health").inc()
@@ -198,23 +174,20 @@ def health(schedule_id: str) -> None:
         for finding in result.findings:
             runtime.metrics.alerts.labels(kind=finding.kind).inc()
         remember_alerts(runtime.store, [f.message for f in result.findings])
-
         runtime.notify(
-            record.channel,
-            reply_for(result, ephemeral=False, context=f"{record.id} · {record.host}"),
-            None,
+            record.channel, Notice(result=result, context=f"{record.id} · {record.host}"), None
         )
 
 
 def _audit_heals(
-    runtime: Runtime, record: ScheduleRecord, owner: Requester, result: HealthPass
+    runtime: Host, record: ScheduleRecord, owner: Requester, result: HealthPass
 ) -> None:
     """Each autoheal restart (done, failed, or refused for a protected container) is an
     attempt like a typed `restart`, and goes to the audit as the schedule's owner."""
-    audit = runtime.pipeline.audit
+    audit = runtime.audit
     if audit is None:
         return
-    granted = runtime.pipeline.policy.decide(authority.HEAL_VERB, owner).rule
+    granted = runtime.policy.decide(authority.HEAL_VERB, owner).rule
     for finding in result.findings:
         if finding.kind not in HEAL_KINDS:
             continue
@@ -226,19 +199,8 @@ def _audit_heals(
             text=f"restart {finding.name} (autoheal, schedule {record.id})",
             verb=authority.HEAL_VERB,
             decision="denied" if protected else "allowed",
-            rule=f"protected {runtime.pipeline.policy.protected_label}" if protected else granted,
+            rule=f"protected {runtime.policy.protected_label}" if protected else granted,
             outcome={"healed": "ok", "protected": "not restarted: protected"}.get(
                 finding.kind, f"failed: {finding.message}"[:200]
             ),
         )
-
-
-def tick(schedule_id: str) -> None:
-    """Counts its runs in Redis, per second and per process: the leader election's witness."""
-    runtime = current()
-    second = int(time.time())
-    pipe = runtime.store.pipeline()
-    pipe.incr(f"dockhand:ticks:{schedule_id}:{second}")
-    pipe.expire(f"dockhand:ticks:{schedule_id}:{second}", 3600)
-    pipe.hincrby(f"dockhand:ticks:{schedule_id}:by-pid", str(os.getpid()), 1)
-    pipe.execute()

@@ -24,7 +24,7 @@ from bot.credentials import Credentials
 from bot.pipeline import Pipeline
 from bot.policy import Policy, Requester
 from bot.render import Reply
-from bot.runtime import Runtime
+from bot.runtime import JobsHost, Runtime
 from config.policy import load_policy
 from config.settings import Settings
 from handlers.context import RegistryAuth
@@ -127,7 +127,7 @@ def bot(clean_engine: Engine, module_redis: RedisServer, tmp_path: Path) -> Iter
     runtime = Runtime(settings, pipeline, store, schedules=schedules)
     posted = Posted()
     runtime.notifier = posted
-    context.install(runtime)
+    JobsHost(runtime).install()
     yield Bot(runtime, posted)
     context.install(None)
     runtime.close()

@@ -16,6 +16,7 @@ from jobs.schedules import JOBS_KEY, ScheduleRecord, Schedules
 from tests.fake_slack import FakeSlack
 from tests.helpers import Bot, signed_headers, slash_body, start_bot
 from tests.rig import Engine, RedisServer, Rig
+from tests.tick_job import TICK
 
 TTL = "3"
 
@@ -67,7 +68,9 @@ def test_one_leader_runs_each_tick_and_a_standby_takes_over(
 ) -> None:
     store = redis.Redis.from_url(own_redis.url)
     schedules = client_schedules(own_redis)
-    record = schedules.add(ScheduleRecord(task="tick", every_seconds=1, channel="C1"))
+    record = schedules.add(
+        ScheduleRecord(task="tick", every_seconds=1, channel="C1"), function=TICK
+    )
     schedules.shutdown()
     first, second = bots(2, log_dir, engine, own_redis, fake_slack)
     try:
@@ -108,7 +111,9 @@ def test_schedules_survive_a_full_restart_and_fire(
     finally:
         bot.stop()
     schedules = client_schedules(own_redis)
-    record = schedules.add(ScheduleRecord(task="tick", every_seconds=1, channel="C1"))
+    record = schedules.add(
+        ScheduleRecord(task="tick", every_seconds=1, channel="C1"), function=TICK
+    )
     schedules.shutdown()
     time.sleep(2)
     assert ticks(store, record.id) == {}  # nobody runs jobs while every process is down
@@ -131,7 +136,9 @@ def test_a_job_the_store_cannot_load_is_reported(
 ) -> None:
     store = redis.Redis.from_url(own_redis.url)
     schedules = client_schedules(own_redis)
-    record = schedules.add(ScheduleRecord(task="tick", every_seconds=3600, channel="C7"))
+    record = schedules.add(
+        ScheduleRecord(task="tick", every_seconds=3600, channel="C7"), function=TICK
+    )
     schedules.shutdown()
     store.hset(JOBS_KEY, record.id, b"not a pickle")  # what a moved function leaves behind
     (bot,) = bots(1, log_dir, engine, own_redis, fake_slack)
