@@ -364,8 +364,20 @@ def _run_attached(api: docker.APIClient, result: ContainerRun, wait: float) -> C
         status = api.wait(result.id, timeout=wait)
         result.exit_code = int(status.get("StatusCode", 0))
         reader.join(timeout=5)
-    except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+    except requests.exceptions.ReadTimeout:
         result.still_running = True
+    except (
+        requests.exceptions.ConnectionError,
+        requests.exceptions.ChunkedEncodingError,
+        ConnectionError,
+    ) as exc:
+        # Read timeouts can surface as a ConnectionError wrapping one; anything else is the
+        # engine gone mid-run: say which container, for whoever looks afterwards.
+        if "timed out" in str(exc).lower():
+            result.still_running = True
+        else:
+            exc.container_id = result.id  # type: ignore[union-attr]
+            raise
     finally:
         stream.close()
     result.seconds = round(time.monotonic() - started, 2)

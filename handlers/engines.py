@@ -12,6 +12,7 @@ import requests.exceptions
 
 from handlers.errors import (
     EngineError,
+    EngineLost,
     EngineTimeout,
     EngineUnreachable,
     NoSuchObject,
@@ -76,13 +77,26 @@ def translate_engine_errors(host: str, url: str, timeout: float) -> Iterator[Non
         raise EngineError(explain(exc)) from exc
     except (requests.exceptions.Timeout, TimeoutError) as exc:
         raise EngineTimeout(host, timeout) from exc
-    except requests.exceptions.ConnectionError as exc:
+    except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+        # Refused or missing socket: never reached. Aborted or cut short: it went away while
+        # the command ran, and part of it may be done.
+        if _lost(exc):
+            raise EngineLost(host, url, getattr(exc, "container_id", "")) from exc
         raise EngineUnreachable(host, url) from exc
+    except ConnectionError as exc:  # a reset or broken pipe mid-stream, below requests
+        raise EngineLost(host, url, getattr(exc, "container_id", "")) from exc
     except docker.errors.DockerException as exc:
         # from_env/version negotiation wraps the connection failure in a plain DockerException.
         if "Error while fetching server API version" in str(exc):
             raise EngineUnreachable(host, url) from exc
         raise EngineError(str(exc)) from exc
+
+
+def _lost(exc: Exception) -> bool:
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return True
+    text = str(exc)
+    return "Connection aborted" in text or "Connection broken" in text or "reset" in text
 
 
 def explain(exc: docker.errors.APIError) -> str:

@@ -7,6 +7,7 @@
      +-- EngineError              the engine refused (its own explanation)
      |    +-- NoSuchObject        404: no such container, image, network...
      |    +-- EngineUnreachable   cannot connect to the engine at all
+     |    +-- EngineLost          the connection broke while a command was running
      |    +-- EngineTimeout       the engine did not answer in time
 
 Any other exception is a bug: the user gets a short apology and a reference id,
@@ -64,6 +65,20 @@ class NoSuchObject(EngineError):
 class EngineUnreachable(EngineError):
     def __init__(self, host: str, url: str) -> None:
         super().__init__(f"cannot reach Docker at {host} ({url})")
+        self.host = host
+        self.url = url
+
+
+class EngineLost(EngineError):
+    """The engine went away mid-command (it crashed or restarted): part of the work may be
+    done, so the message says what is known and how to look."""
+
+    def __init__(self, host: str, url: str, container: str = "") -> None:
+        known = f"; the container is {container[:12]}" if container else ""
+        super().__init__(
+            f"lost the connection to Docker at {host} ({url}) while running the command{known};"
+            " part of it may be done: check with `ps -a`"
+        )
         self.host = host
         self.url = url
 
