@@ -35,9 +35,9 @@ def find_spec(words: Sequence[str]) -> tuple[Spec, int]:
     raise UnknownCommand(typed, suggestions, usage=GLOBAL_USAGE)
 
 
-def parse(text: str) -> Command:
+def parse(text: str, *, slack: bool = True) -> Command:
     """Turn what the user typed after /docker into a command model, or raise UsageError."""
-    words = split_words(text)
+    words = split_words(text, slack=slack)
     host, words = _global_options(words)
     if not words:
         return Help(host=host)

@@ -21,7 +21,7 @@ from bot.intake import check_command_text
 from bot.logs import REQUEST_ID, new_request_id
 from bot.metrics import Metrics, outcome_of
 from bot.parser import overview, parse, usage_of
-from bot.policy import Decision, Policy, Requester
+from bot.policy import TERMINAL_SOURCES, Decision, Policy, Requester
 from bot.references import EngineReferences
 from bot.render import (
     Origin,
@@ -118,7 +118,7 @@ class Pipeline:
         """Parse and authorize. Fast and engine-free, so it can run inside Slack's ack."""
         check_command_text(text)
         try:
-            command = parse(text)
+            command = parse(text, slack=requester.source not in TERMINAL_SOURCES)
             command, decision = self.policy.authorize(command, requester)
             if isinstance(command, Prune) and not self.policy.is_admin(requester):
                 command = spare_protected(command, self.policy.protected_label)

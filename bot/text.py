@@ -43,17 +43,20 @@ def _unwrap(match: re.Match[str]) -> str:
     return label if label is not None else target.removeprefix("mailto:")
 
 
-def normalize(text: str) -> str:
-    """Undo Slack's escaping and the chat client's typography."""
-    text = _SLACK_LINK.sub(_unwrap, text)
-    text = html.unescape(text) if "&" in text else text
+def normalize(text: str, *, slack: bool = True) -> str:
+    """Undo Slack's escaping (only for text that came through Slack: at a terminal `<` and
+    `&` are what was typed, as in `--format '<{{.Names}}>'`) and the chat client's
+    typography."""
+    if slack:
+        text = _SLACK_LINK.sub(_unwrap, text)
+        text = html.unescape(text) if "&" in text else text
     return text.translate(_TYPOGRAPHY).strip()
 
 
-def split_words(text: str) -> list[str]:
+def split_words(text: str, *, slack: bool = True) -> list[str]:
     """shlex-split normalised text; an unbalanced quote is the user's mistake."""
     try:
-        return shlex.split(normalize(text))
+        return shlex.split(normalize(text, slack=slack))
     except ValueError as exc:
         raise UsageError(f"cannot read the command: {str(exc).lower()}") from None
 

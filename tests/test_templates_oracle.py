@@ -93,8 +93,5 @@ def test_inspect_templates_as_the_cli(labelled: Engine, template: str) -> None:
     same_as_cli(labelled, "inspect", "-f", template, "web", "spare")
 
 
-@pytest.mark.xfail(
-    reason="`dockhand do` drops <...> from output (the do/console renderer, not templates)"
-)
 def test_angle_brackets_reach_stdout(labelled: Engine) -> None:
     same_as_cli(labelled, "inspect", "-f", '{{printf "<%s>" .Name}}', "web")
