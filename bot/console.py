@@ -13,7 +13,7 @@ from rich.table import Table as RichTable
 
 from bot import messages
 from bot.policy import Requester
-from bot.render import Reply, format_facts
+from bot.reply import Reply, format_facts
 from bot.runtime import Runtime
 from config import Settings
 

@@ -23,15 +23,6 @@ from bot.metrics import Metrics, outcome_of
 from bot.parser import overview, parse, usage_of
 from bot.policy import TERMINAL_SOURCES, Decision, Policy, Requester
 from bot.references import EngineReferences
-from bot.render import (
-    Origin,
-    Reply,
-    apology_reply,
-    audit_result,
-    error_reply,
-    preview_reply,
-    reply_for,
-)
 from bot.safety import INTERNAL_LABEL, Check, Refusal, admit_request
 from bot.text import trusted
 from handlers import run_handler
@@ -60,7 +51,11 @@ from handlers.registry import DOCKER_HUB
 from handlers.results import Result, TextResult
 from handlers.units import go_duration
 
+# The Block Kit renderer (bot/render.py) is imported where a reply is made, not here: the
+# terminal and the jobs load the pipeline without Slack's SDK. (The replies are still Block
+# Kit's; rendering at the edge is issue 11's step 1.)
 if TYPE_CHECKING:
+    from bot.reply import Origin, Reply
     from jobs.schedules import Schedules
 
 log = logging.getLogger("dockhand.pipeline")
@@ -193,6 +188,7 @@ class Pipeline:
         """Run a prepared command and render its reply; never raises. A destructive command
         that is not yet confirmed gets its preview and a pending confirmation instead."""
         from bot.redaction import redact_result
+        from bot.render import reply_for
 
         started = time.monotonic()
         command = prepared.command
@@ -237,6 +233,7 @@ class Pipeline:
 
     def failure(self, exc: BaseException, text: str) -> Reply:
         from bot.redaction import redact_text, scrub
+        from bot.render import apology_reply, error_reply
 
         # The log gets the text by its structure, and the error without the values found
         # in it (a usage error may quote what was typed).
@@ -308,6 +305,7 @@ class Pipeline:
         return self._confirm_refusal(self.confirmations.peek(pending_id), clicker)
 
     def _ask_confirmation(self, prepared: Prepared) -> Reply | None:
+        from bot.render import preview_reply
 
         command = prepared.command
         assert self.confirmations is not None
@@ -335,6 +333,8 @@ class Pipeline:
     ) -> tuple[Reply, Prepared | None]:
         """A Confirm click. Only the requester, or under the two-person rule someone else
         allowed the verb, may confirm; once, and before it expires."""
+        from bot.render import error_reply
+
         assert self.confirmations is not None
         pending = self.confirmations.peek(pending_id)
         refusal = self._confirm_refusal(pending, clicker)
@@ -361,6 +361,8 @@ class Pipeline:
         return self.finish(prepared, progress=progress, by=approved, confirmed=True), prepared
 
     def cancel(self, pending_id: str, clicker: Requester) -> Reply:
+        from bot.render import error_reply, reply_for
+
         assert self.confirmations is not None
         pending = self.confirmations.peek(pending_id)
         if pending is None:
@@ -470,6 +472,8 @@ class Pipeline:
         )
 
     def _audit_result(self, command: ShowAudit) -> Result:
+        from bot.render import audit_result
+
         if self.audit is None:
             return TextResult(title="no audit store", text="")
         since = None

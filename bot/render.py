@@ -15,7 +15,6 @@ import json
 import logging
 import re
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -34,6 +33,15 @@ from bot import messages
 from bot import slack_limits as limits
 from bot.audit import Entry
 from bot.confirm import Pending
+
+# The reply and its plain parts are neutral (the terminal draws them too); they live in
+# bot/reply.py, without Slack's SDK, and are re-exported here for the Slack side.
+from bot.reply import Origin as Origin
+from bot.reply import Reply as Reply
+from bot.reply import Upload as Upload
+from bot.reply import fallback_text as fallback_text
+from bot.reply import format_facts as format_facts
+from bot.reply import slack_message as slack_message
 from bot.text import (
     CODE_FENCES,
     ELLIPSIS,
@@ -100,68 +108,6 @@ MARKS = {
 }
 
 
-@dataclass(frozen=True)
-class Upload:
-    """Output too long for a message: it goes to Slack as a file, with an excerpt shown."""
-
-    filename: str
-    content: str
-    title: str
-
-
-@dataclass
-class Reply:
-    """What one command produced, ready for any front end.
-
-    `text` is plain, for terminals, logs and the audit (what the docker CLI would print).
-    `chat_text` is Slack's `text` field: escaped, own mentions live, within Slack's limits;
-    left empty, it is `text` escaped whole. Slack front ends send `chat_text` and `blocks`
-    (see `slack_message`), never `text`.
-    """
-
-    ok: bool
-    text: str
-    blocks: list[dict[str, Any]] = field(default_factory=list)
-    result: Result | None = None
-    ephemeral: bool = True
-    exit_status: int = 0
-    reference: str | None = None
-    upload: Upload | None = None
-    page: int = 0
-    pages: int = 1
-    #: a confirmation this reply asks for (its id)
-    pending: str | None = None
-    chat_text: str = ""
-
-    def __post_init__(self) -> None:
-        if not self.chat_text:
-            self.chat_text = fallback_text(self.text)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "text": self.text,
-            "blocks": self.blocks,
-            "result": self.result.model_dump(mode="json") if self.result else None,
-        }
-
-
-def slack_message(reply: Reply) -> dict[str, Any]:
-    """The `text` and `blocks` arguments of chat.postMessage/update/postEphemeral and of a
-    response_url payload, for this reply."""
-    return {"text": reply.chat_text, "blocks": reply.blocks}
-
-
-def fallback_text(text: str) -> Mrkdwn:
-    """Slack's `text` for a message: safe and within Dockhand's fallback budget, saying how
-    much was left out."""
-    ready = safe(text)
-    if len(ready) <= limits.FALLBACK_TEXT:
-        return ready
-    note = f"\n{ELLIPSIS} {len(ready) - limits.FALLBACK_TEXT:,}+ more characters"
-    return Mrkdwn(clip(ready, limits.FALLBACK_TEXT - len(note)) + note)
-
-
 def _md(text: Mrkdwn) -> MarkdownTextObject:
     """The one way this module makes a mrkdwn object: from text already ready for Slack."""
     return MarkdownTextObject(text=text)
@@ -202,11 +148,6 @@ def format_table(table: Table, *, chat: bool = False) -> list[str]:
             line = ("   " if n == 0 else MARKS.get(table.marks[n - 1], "▫️") + " ") + line
         lines.append(line)
     return lines
-
-
-def format_facts(facts: list[tuple[str, str]]) -> list[str]:
-    width = max((len(label) for label, _ in facts), default=0)
-    return [f"{label + ':':<{width + 1}} {value}" for label, value in facts if value != ""]
 
 
 def plain_text(result: Result) -> str:
@@ -263,15 +204,6 @@ PAGE_ROWS = 20  # table rows a message shows; Next/Previous buttons page through
 BODY_LIMIT = 2800  # characters of free text shown before it becomes a file with an excerpt
 EXCERPT_LINES = 20
 _FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Where a reply came from, so its buttons can run follow-up commands the same way."""
-
-    text: str = ""
-    host: str = "local"
-    page: int = 0
 
 
 def _filename(name: str, kind: str) -> str:

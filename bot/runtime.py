@@ -23,7 +23,7 @@ from bot.credentials import Credentials
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.policy import Policy
-from bot.render import Reply, reply_for
+from bot.reply import Reply
 from bot.scheduling import command_verb
 from config import Settings
 from config.policy import Requester, load_policy
@@ -247,6 +247,8 @@ class JobsHost:
 def notice_reply(notice: Notice) -> Reply:
     """A job's own notice as a message in the channel (never ephemeral: it has no one to
     whisper to). A quiet one keeps the result's summary and the small print only."""
+    from bot.render import reply_for  # Block Kit: the jobs' host loads it when it speaks
+
     if notice.result is None:
         return Reply(ok=notice.ok, text=notice.text, ephemeral=False)
     reply = reply_for(notice.result, ephemeral=False, context=notice.context)
