@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -329,10 +329,17 @@ class Pipeline:
         return preview_reply(shown, pending)
 
     def confirm(
-        self, pending_id: str, clicker: Requester, *, progress: Progress | None = None, by: str = ""
+        self,
+        pending_id: str,
+        clicker: Requester,
+        *,
+        progress: Progress | None = None,
+        by: str = "",
+        groups_of: Callable[[str], tuple[str, ...]] | None = None,
     ) -> tuple[Reply, Prepared | None]:
         """A Confirm click. Only the requester, or under the two-person rule someone else
-        allowed the verb, may confirm; once, and before it expires."""
+        allowed the verb, may confirm; once, and before it expires. The requester is judged
+        again as they are now, user groups included (`groups_of`, from the front end)."""
         from bot.render import error_reply
 
         assert self.confirmations is not None
@@ -352,7 +359,8 @@ class Pipeline:
         taken = self.confirmations.take(pending_id)
         if taken is None:
             return error_reply(NotAllowed(messages.confirmation_gone(), rule="confirmation")), None
-        owner = Requester(taken.user, taken.channel, clicker.source)
+        groups = groups_of(taken.user) if groups_of is not None else ()
+        owner = Requester(taken.user, taken.channel, clicker.source, groups=groups)
         try:
             prepared = self.prepare(taken.text, owner)  # policy may have changed since
         except Exception as exc:

@@ -379,7 +379,9 @@ class SlackFrontEnd:
             None,
             Origin(text=prepared.text, host=prepared.command.host),
             by,
-            run=lambda progress: pipeline.confirm(pending_id, clicker, progress=progress, by=by)[0],
+            run=lambda progress: pipeline.confirm(
+                pending_id, clicker, progress=progress, by=by, groups_of=self._user_groups
+            )[0],
         )
 
     def on_cancel(self, ack: Ack, body: dict[str, Any]) -> None:

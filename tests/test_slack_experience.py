@@ -367,6 +367,19 @@ def test_group_roles_audit_channel_and_no_secret_in_logs(
             for who in ("<@U_G>", "<@U_X>")
         ]
         assert "`allowed`" in mirrored[0].body["text"] and "`denied`" in mirrored[1].body["text"]
+
+        # A role from a group holds at confirmation time too.
+        command(bot, fake_slack, "rm -f grouped", "gone", user="U_G")
+        preview = fake_slack.wait_for(lambda c: c.path == "/response/gone" and "blocks" in c.body)
+        actions = next(b for b in preview.body["blocks"] if b["type"] == "actions")
+        body = block_action(
+            fake_slack, "U_G", "dockhand.confirm", actions["elements"][0]["value"], "gone2"
+        )
+        assert bot.post(body, signed_headers(body)).status_code == 200
+        deadline = time.monotonic() + 20
+        while "grouped" in clean_engine.cli("ps", "-a", "--format", "{{.Names}}").stdout:
+            assert time.monotonic() < deadline, [c.path for c in fake_slack.calls[-5:]]
+            time.sleep(0.3)
     finally:
         bot.stop()
     logged = bot.log.read_text()
