@@ -14,6 +14,7 @@ import time
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
+from bot import messages
 from bot.render import Reply, fallback_text
 from bot.runtime import Runtime
 from bot.text import clip, join, safe, trusted
@@ -102,7 +103,7 @@ class EventWatcher:
             return
         for alert in batch:
             self.runtime.metrics.alerts.labels(kind=alert.action).inc()
-        lines = [a.message for a in batch]
+        lines = [messages.alert_line(a.action, a.name, a.exit_code) for a in batch]
         remember_alerts(self.runtime.store, lines)
 
         self.runtime.notify(self.channel, alert_reply(self.host, batch))
@@ -116,7 +117,7 @@ def alert_reply(host: str, batch: list[Alert]) -> Reply:
     """One message for a burst of alerts. An alert's words carry the container's name (the
     engine's text), so each line is escaped; the burst is cut with a count to stay within
     Slack's limits."""
-    lines = [a.message for a in batch]
+    lines = [messages.alert_line(a.action, a.name, a.exit_code) for a in batch]
     if len(batch) == 1:
         title = safe(lines[0])
         body: list[str] = []

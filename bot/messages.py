@@ -151,3 +151,13 @@ def not_delivered(channel: str, error: str) -> str:
     else:
         fix = f"Slack answered `{error or 'nothing'}`"
     return f":warning: this result could not be posted in <#{channel}> ({fix}); here it is."
+
+
+def alert_line(action: str, name: str, exit_code: int = 0) -> str:
+    """An engine event's alert (handlers/events.py's Alert: its kind and facts), in words."""
+    return {
+        "die": f":red_circle: {name} died (exit code {exit_code})",
+        "oom": f":boom: {name} ran out of memory (OOM)",
+        "unhealthy": f":large_orange_circle: {name} is unhealthy",
+        "restart": f":repeat: {name} restarted",
+    }.get(action, f"{name}: {action}")

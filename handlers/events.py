@@ -1,5 +1,6 @@
 """The engine's event stream, read for alerts: container die (non-zero), oom, unhealthy,
-restart. Docker work only; the watcher that posts them lives in bot/alerts.py."""
+restart. Docker work only: an alert is a kind and its facts; its words are bot/messages.py's
+and the watcher that posts them lives in bot/alerts.py."""
 
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ _NOT_LABELS = {"name", "image", "exitCode", "signal", "execDuration"}
 class Alert(BaseModel):
     container: str
     name: str
+    #: die, oom, unhealthy or restart
     action: str
     time_nano: int
-    message: str
+    #: a die's exit code (never 0: a clean exit is no alert)
+    exit_code: int = 0
     labels: dict[str, str] = Field(default_factory=dict)
 
     @property
@@ -46,17 +49,15 @@ def alert_of(event: dict[str, Any]) -> Alert | None:
         code = int(attributes.get("exitCode", 0) or 0)
         if code == 0:
             return None
-        return Alert(action="die", message=f":red_circle: {name} died (exit code {code})", **base)
+        return Alert(action="die", exit_code=code, **base)
     if action == "oom":
-        return Alert(action="oom", message=f":boom: {name} ran out of memory (OOM)", **base)
+        return Alert(action="oom", **base)
     if action.startswith("health_status"):
         if "unhealthy" not in action:
             return None
-        return Alert(
-            action="unhealthy", message=f":large_orange_circle: {name} is unhealthy", **base
-        )
+        return Alert(action="unhealthy", **base)
     if action == "restart":
-        return Alert(action="restart", message=f":repeat: {name} restarted", **base)
+        return Alert(action="restart", **base)
     return None
 
 

@@ -250,7 +250,7 @@ def test_alerts_are_escaped(count: int) -> None:
             name=H,
             action="die",
             time_nano=n,
-            message=f":red_circle: {H} died (exit code 1)",
+            exit_code=1,
         )
         for n in range(count)
     ]

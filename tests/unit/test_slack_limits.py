@@ -205,7 +205,7 @@ def test_any_error_fits(message: str, repeat: int, usage: str) -> None:
 @given(name=NAMES, count=st.integers(1, 2000), host=NAMES)
 def test_any_burst_of_alerts_fits(name: str, count: int, host: str) -> None:
     alerts = [
-        Alert(container="c", name=name, action="die", time_nano=n, message=f"{name} died")
+        Alert(container="c", name=name, action="die", time_nano=n, exit_code=1)
         for n in range(count)
     ]
     check_reply(alert_reply(host, alerts))
