@@ -585,9 +585,11 @@ class SlackFrontEnd:
     def on_page_action(self, ack: Ack, body: dict[str, Any]) -> None:
         ack()
         wanted = json.loads(body["actions"][0]["value"])
-        self._follow_up(body, str(wanted["t"]), page=int(wanted["p"]))
+        self._follow_up(body, str(wanted["t"]), page=int(wanted["p"]), paging=True)
 
-    def _follow_up(self, body: dict[str, Any], text: str, page: int) -> None:
+    def _follow_up(
+        self, body: dict[str, Any], text: str, page: int, *, paging: bool = False
+    ) -> None:
         requester = self.requester(body["user"]["id"], (body.get("channel") or {}).get("id", ""))
         pipeline = self.runtime.pipeline
         response_url = body.get("response_url", "")
@@ -598,7 +600,8 @@ class SlackFrontEnd:
             return
         message_ts = (body.get("container") or {}).get("message_ts")
         is_channel_message = not (body.get("container") or {}).get("is_ephemeral", False)
-        if page:
+        if paging:
+            # Previous / Next replace the list they are on, page 1 included.
             self.submit(self.complete, prepared, response_url, None, page)
             return
         thread = message_ts if is_channel_message else None

@@ -177,6 +177,18 @@ def test_next_page_button_reruns_for_the_clicker(
     assert bot.post(body, signed_headers(body)).status_code == 200
     second = fake_slack.wait_for(lambda c: c.path == "/response/page2" and "blocks" in c.body)
     assert "rows 21–25 of 25" in json.dumps(second.body["blocks"], ensure_ascii=False)
+    assert second.body.get("replace_original") is True
+
+    # Previous, back to page 1, replaces the list too (it used to post a new message).
+    actions = next(b for b in second.body["blocks"] if b["type"] == "actions")
+    previous = next(e for e in actions["elements"] if e["action_id"] == "dockhand.page:prev")
+    payload["actions"] = [{**payload["actions"][0], **previous}]  # type: ignore[list-item]
+    payload["response_url"] = fake_slack.response_url("page1again")
+    body = action_body(payload)
+    assert bot.post(body, signed_headers(body)).status_code == 200
+    back = fake_slack.wait_for(lambda c: c.path == "/response/page1again" and "blocks" in c.body)
+    assert back.body.get("replace_original") is True
+    assert "rows 1–20 of 25" in json.dumps(back.body["blocks"], ensure_ascii=False)
 
 
 def test_login_opens_a_modal_and_never_shows_the_password(
