@@ -34,8 +34,51 @@ def progress_text(report: ProgressReport) -> str:
     return " · ".join(parts)
 
 
+class EditBudget:
+    """chat.update is a Tier 3 method (about 50 calls a minute for the workspace): every
+    progress message of the process draws on one bucket, so three pulls at once cannot
+    edit three times a second. A progress edit without a token is skipped (the next report
+    carries the newer state); the final edit always goes, and is counted."""
+
+    def __init__(
+        self,
+        per_minute: float = 45,
+        burst: float = 5,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.rate = per_minute / 60
+        self.burst = burst
+        self.clock = clock
+        self._tokens = burst
+        self._at = clock()
+        self._lock = threading.Lock()
+        # Progress messages heard from lately: the budget is shared out among them evenly.
+        self._heard: dict[int, float] = {}
+
+    def spacing(self, who: int) -> float:
+        """Seconds between `who`'s edits so that all recent askers fit the rate together."""
+        with self._lock:
+            now = self.clock()
+            self._heard[who] = now
+            for other, at in list(self._heard.items()):
+                if now - at > 5:
+                    del self._heard[other]
+            return len(self._heard) / self.rate
+
+    def take(self, *, final: bool = False) -> bool:
+        with self._lock:
+            now = self.clock()
+            self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+            self._at = now
+            if self._tokens >= 1 or final:
+                self._tokens -= 1  # a final edit may borrow: the others wait longer
+                return True
+            return False
+
+
 class MessageProgress:
-    """A Progress callback that edits one Slack message, throttled to `interval` seconds."""
+    """A Progress callback that edits one Slack message, throttled to `interval` seconds
+    and to the workspace's shared `budget`."""
 
     def __init__(
         self,
@@ -45,7 +88,9 @@ class MessageProgress:
         *,
         interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        budget: EditBudget | None = None,
     ) -> None:
+        self.budget = budget
         self.client = client
         self.channel = channel
         self.ts = ts
@@ -58,9 +103,15 @@ class MessageProgress:
     def __call__(self, report: ProgressReport) -> None:
         with self._lock:
             now = self.clock()
-            if now - self._last < self.interval:
+            interval = self.interval
+            if self.budget is not None:
+                interval = max(interval, self.budget.spacing(id(self)))
+            if now - self._last < interval:
                 return
+            # A refused try waits its turn too: no message grabs every token as it refills.
             self._last = now
+            if self.budget is not None and not self.budget.take():
+                return
         try:
             self.client.chat_update(channel=self.channel, ts=self.ts, text=progress_text(report))
             self.edits += 1

@@ -44,7 +44,7 @@ from bot.logs import REQUEST_ID, new_request_id, remember_secrets
 from bot.metrics import Metrics
 from bot.pipeline import Prepared
 from bot.policy import Requester
-from bot.progress import MessageProgress, progress_text
+from bot.progress import EditBudget, MessageProgress, progress_text
 from bot.render import CANCEL_ACTION, CONFIRM_ACTION, PAGE_ACTION, RUN_ACTION, Origin, Reply
 from bot.runtime import Runtime
 from bot.text import clip, keep_user_mentions, safe, trusted
@@ -140,6 +140,8 @@ class SlackFrontEnd:
         self._groups_lock = threading.Lock()
         # Without REDIS_URL the store is in-process anyway: a bounded set does the same.
         self.seen = Seen(runtime.store if runtime.settings.redis_url else None)
+        # One chat.update budget for every progress message of this process.
+        self.edit_budget = EditBudget()
         # Schedules are judged as their owner at every run, groups included.
         jobs.context.install_groups(self._user_groups)
 
@@ -276,7 +278,7 @@ class SlackFrontEnd:
                     thread_ts=thread_ts,
                 )
                 if first is not None:
-                    progress = MessageProgress(self.client, channel, first)
+                    progress = MessageProgress(self.client, channel, first, budget=self.edit_budget)
             if run is None:
                 reply = self.runtime.pipeline.finish(
                     prepared, progress=progress, origin=origin, by=by, confirmed=True
@@ -292,6 +294,7 @@ class SlackFrontEnd:
                 return
             if progress is not None:
                 progress.wait_turn()
+                self.edit_budget.take(final=True)
                 delivered, error = self._update(channel, progress.ts, reply), ""
             else:
                 posted, error = self._post(channel, reply.chat_text, reply.blocks, thread_ts)
