@@ -165,7 +165,9 @@ class Pipeline:
         )
         url = self.engines.url(command.host)
         client = self.engines.client(command.host)
-        with translate_engine_errors(command.host, url, self.engines.timeout):
+        with translate_engine_errors(
+            command.host, url, self.engines.timeout, changing=command.changes_state
+        ):
             if requester is not None:
                 self._check_targets(command, client, requester)
             result = run_handler(command, client, context)

@@ -67,8 +67,13 @@ class Engines:
 
 
 @contextmanager
-def translate_engine_errors(host: str, url: str, timeout: float) -> Iterator[None]:
-    """Turn docker-py and requests exceptions into the error tree (timeouts escape docker's)."""
+def translate_engine_errors(
+    host: str, url: str, timeout: float, *, changing: bool = False
+) -> Iterator[None]:
+    """Turn docker-py and requests exceptions into the error tree (timeouts escape docker's).
+    A connection cut mid-request is "lost" for a command that changes state (part of it may
+    be done) or whose container is known; for a read it is plain "cannot reach": a stale
+    pooled connection to an engine that was stopped looks the same."""
     try:
         yield
     except docker.errors.NotFound as exc:
@@ -80,11 +85,15 @@ def translate_engine_errors(host: str, url: str, timeout: float) -> Iterator[Non
     except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
         # Refused or missing socket: never reached. Aborted or cut short: it went away while
         # the command ran, and part of it may be done.
-        if _lost(exc):
-            raise EngineLost(host, url, getattr(exc, "container_id", "")) from exc
+        container = getattr(exc, "container_id", "")
+        if _lost(exc) and (changing or container):
+            raise EngineLost(host, url, container) from exc
         raise EngineUnreachable(host, url) from exc
     except ConnectionError as exc:  # a reset or broken pipe mid-stream, below requests
-        raise EngineLost(host, url, getattr(exc, "container_id", "")) from exc
+        container = getattr(exc, "container_id", "")
+        if changing or container:
+            raise EngineLost(host, url, container) from exc
+        raise EngineUnreachable(host, url) from exc
     except docker.errors.DockerException as exc:
         # from_env/version negotiation wraps the connection failure in a plain DockerException.
         if "Error while fetching server API version" in str(exc):
