@@ -12,11 +12,13 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
-from bot import logs, messages, redaction
+from bot import logs, messages, redaction, terminal
 from bot.policy import Requester
 from config import ConfigError, Settings, load_settings
+from handlers.context import RegistryAuth
+from handlers.errors import DockhandError
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -90,20 +92,71 @@ def _secrets(settings: Settings) -> list[str]:
 def do_once(
     settings: Settings, text: str, requester: Requester, as_json: bool, yes: bool = False
 ) -> int:
+    """One command, printed as the docker CLI prints it (bot/terminal.py), or as one JSON
+    object with what Slack would get."""
     from bot.runtime import Runtime
+    from handlers.commands import Login
 
     runtime = Runtime.from_settings(settings)
+    notes: list[str] = []
     try:
-        reply = runtime.pipeline.run(text, requester, confirmed=yes)
+        credentials = None
+        try:
+            typed = terminal.terminal_login(text)
+        except DockhandError as exc:
+            typed = None
+            outcome = terminal.Outcome(runtime.pipeline.failure(exc, text), None, exc)
+        else:
+            if typed is not None:
+                login = typed
+                text = typed.text
+
+                def credentials(command: Login) -> RegistryAuth:
+                    return terminal.login_auth(command, login.username, _password(login))
+
+                if settings.secret_key is None or settings.redis_url is None:
+                    notes.append(terminal.session_only_note())
+            outcome = terminal.run(
+                runtime.pipeline, text, requester, confirmed=yes, credentials=credentials
+            )
     finally:
         runtime.close()
+    reply = outcome.reply
     if reply.pending:
         reply.text = f"{reply.text}\n{messages.needs_yes()}"
-    if as_json:
-        print(json.dumps(reply.as_json(), indent=None))
-    else:
-        print(reply.text, file=sys.stdout if reply.ok else sys.stderr)
-    return reply.exit_status
+    try:
+        if as_json:
+            print(json.dumps(reply.as_json(), indent=None))
+            return reply.exit_status
+        _write(sys.stdout, terminal.stdout_text(reply))
+        _write(sys.stderr, terminal.stderr_text(reply) + "".join(f"{n}\n" for n in notes))
+    except BrokenPipeError:
+        # `dockhand do "ps" | head -1`: the reader left; no traceback. Point stdout at
+        # /dev/null so the interpreter's own flush at exit does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
+    return terminal.exit_status(outcome)
+
+
+def _write(stream: TextIO, text: str) -> None:
+    if text:
+        stream.write(text)
+        stream.flush()
+
+
+def _password(login: terminal.TerminalLogin) -> str:
+    """A login's password as the CLI gets it: stdin with --password-stdin, else a hidden
+    prompt on a terminal (never echoed)."""
+    if login.password_stdin:
+        return terminal.read_password_stdin(sys.stdin)
+    if not sys.stdin.isatty():
+        raise DockhandError(
+            "Error: Cannot perform an interactive login from a non TTY device: use --password-stdin"
+        )
+    import getpass
+
+    return getpass.getpass("Password: ")
 
 
 def wire_scheduler(runtime: Runtime) -> None:
@@ -128,6 +181,7 @@ def wire_scheduler(runtime: Runtime) -> None:
             runtime.on_start.append(watcher.start)
             runtime.on_stop.append(watcher.stop)
     schedules.on_lost = lost
+    schedules.spawn = runtime.supervisor.spawn  # lease, wake listener, scheduler: restarted
 
     runtime.on_start.append(schedules.start)
     runtime.on_stop.append(schedules.shutdown)
@@ -136,7 +190,7 @@ def wire_scheduler(runtime: Runtime) -> None:
 
 def serve_forever(settings: Settings, bind: str, port: int) -> int:
     from bot.runtime import Runtime
-    from bot.server import DockhandHTTPServer
+    from bot.server import DockhandHTTPServer, refuse_while_draining
     from bot.slack_app import build_app
 
     settings.require("slack_bot_token")
@@ -154,6 +208,7 @@ def serve_forever(settings: Settings, bind: str, port: int) -> int:
     if settings.secret_key is None:
         log.warning(messages.no_secret_key_warning())
     app = build_app(runtime)
+    app.use(refuse_while_draining(runtime.draining.is_set))
     wire_scheduler(runtime)
     # In Socket Mode the port serves only /healthz and /metrics; events come over the socket.
     server = DockhandHTTPServer(
@@ -165,13 +220,29 @@ def serve_forever(settings: Settings, bind: str, port: int) -> int:
         ops_token=settings.ops_token.get_secret_value() if settings.ops_token else None,
     )
     stopping = threading.Event()
+    left: list[object] = []
+
+    def wind_down() -> None:
+        """The port stays open meanwhile: /healthz says 503 and commands are refused while
+        work in flight gets its grace; then the background parts stop (the lease goes back)."""
+        try:
+            left.extend(runtime.drain(settings.shutdown_grace))
+            runtime.supervisor.stop()
+            for stop_part in runtime.on_stop:
+                try:
+                    stop_part()
+                except Exception:
+                    log.exception("stopping %s failed", getattr(stop_part, "__qualname__", "?"))
+        finally:
+            server.shutdown()
 
     def stop(signum: int, frame: object) -> None:
         if stopping.is_set():
             return
         log.info("signal %d: no new commands; finishing work in flight", signum)
         stopping.set()
-        threading.Thread(target=server.shutdown, daemon=True).start()
+        runtime.draining.set()
+        threading.Thread(target=wind_down, name="dockhand-drain", daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -189,12 +260,13 @@ def serve_forever(settings: Settings, bind: str, port: int) -> int:
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
+        if not stopping.is_set():  # the server failed: stop the rest as a signal would
+            stopping.set()
+            runtime.draining.set()
+            wind_down()  # its server.shutdown() returns at once: serve_forever has ended
         server.server_close()
         if handler is not None:
             handler.close()  # type: ignore[no-untyped-call]
-        left = runtime.drain(settings.shutdown_grace)
-        for stop_part in runtime.on_stop:
-            stop_part()
         runtime.close()
         logging.shutdown()
     if left:

@@ -4,53 +4,35 @@ It runs as the local user with full rights (admin): they already hold the engine
 from __future__ import annotations
 
 import contextlib
+import getpass
 import readline
 import sys
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table as RichTable
 
-from bot import messages
+from bot import messages, terminal
 from bot.policy import Requester
-from bot.reply import Reply, format_facts
+from bot.reply import Reply
 from bot.runtime import Runtime
 from config import Settings
+from handlers.commands import Login
+from handlers.context import RegistryAuth
+from handlers.errors import DockhandError
 
 HISTORY = Path.home() / ".dockhand_history"
-STATE_STYLES = {
-    "running": "green",
-    "exited-ok": "dim",
-    "exited": "red",
-    "restarting": "yellow",
-    "unhealthy": "dark_orange",
-    "paused": "yellow",
-    "created": "blue",
-    "dead": "red",
-}
 
 
 def draw(console: Console, reply: Reply) -> None:
-    result = reply.result
-    if not reply.ok and result is None:
-        console.print(f"[red]{_escape(reply.text)}[/red]")
-        return
-    if result is None:
-        console.print(_escape(reply.text))
-        return
-    if result.summary():
-        console.print(f"[bold]{_escape(result.summary())}[/bold]")
-    table = result.table()
-    if table is not None:
-        grid = RichTable(*table.columns, box=None, header_style="bold", pad_edge=False)
-        for n, row in enumerate(table.rows):
-            mark = table.marks[n] if n < len(table.marks) else ""
-            grid.add_row(*row, style=STATE_STYLES.get(mark))
-        console.print(grid)
-    if result.facts():
-        console.print(_escape("\n".join(format_facts(result.facts()))))
-    if result.body():
-        console.print(_escape(result.body()), style="red" if result.failed() else None)
+    """What the docker CLI would print (bot/terminal.py), plain, at the terminal's width:
+    nothing wraps or is cut. Errors and previews in red."""
+    out = terminal.stdout_text(reply)
+    if out:
+        console.file.write(out)
+    err = terminal.stderr_text(reply)
+    if err:
+        console.print(_escape(err.rstrip("\n")), style="red", soft_wrap=True, highlight=False)
+    console.file.flush()
 
 
 def _escape(text: str) -> str:
@@ -84,15 +66,38 @@ def run_console(settings: Settings) -> int:
             for prefix in ("/docker ", "docker "):
                 line = line.removeprefix(prefix)
             if line:
-                reply = runtime.pipeline.run(line, requester)
+                reply = _run(runtime, line, requester)
                 draw(console, reply)
                 if reply.pending and _confirmed_at_prompt():
-                    draw(console, runtime.pipeline.run(line, requester, confirmed=True))
+                    draw(console, _run(runtime, line, requester, confirmed=True))
 
     finally:
         with contextlib.suppress(OSError):
             readline.write_history_file(HISTORY)
         runtime.close()
+
+
+def _run(runtime: Runtime, line: str, requester: Requester, confirmed: bool = False) -> Reply:
+    """One line through the pipeline; a `login` gets its password from a hidden prompt
+    (getpass), or from stdin with --password-stdin, never from the line itself."""
+    try:
+        typed = terminal.terminal_login(line)
+    except DockhandError as exc:
+        return runtime.pipeline.failure(exc, line)
+    if typed is None:
+        return terminal.run(runtime.pipeline, line, requester, confirmed=confirmed).reply
+    login = typed
+
+    def credentials(command: Login) -> RegistryAuth:
+        if login.password_stdin:
+            password = terminal.read_password_stdin(sys.stdin)
+            return terminal.login_auth(command, login.username, password)
+        username = login.username or input("Username: ").strip()
+        return terminal.login_auth(command, username, getpass.getpass("Password: "))
+
+    return terminal.run(
+        runtime.pipeline, login.text, requester, confirmed=confirmed, credentials=credentials
+    ).reply
 
 
 def _confirmed_at_prompt() -> bool:
