@@ -72,7 +72,8 @@ def main() -> int:
 
         def unchecked() -> object:
             return run_handler(
-                parse(f"create --name bench-u{next(names)} {flags} {TEST_IMAGE} true"), engine.client()
+                parse(f"create --name bench-u{next(names)} {flags} {TEST_IMAGE} true"),
+                engine.client(),
             )
 
         api = pipeline.engines.client("local").api
