@@ -24,7 +24,7 @@ from handlers.commands import ShowInfo
 from handlers.errors import DockhandError
 from handlers.results import EngineInfo
 from handlers.units import human_size
-from jobs.tasks import RECENT_ALERTS
+from jobs.alert_log import RECENT_ALERTS
 
 
 def home_view(runtime: Runtime, viewer: Requester) -> View:
