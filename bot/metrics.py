@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 
@@ -47,6 +47,18 @@ class Metrics:
         self.slack_retries = Counter(
             "dockhand_slack_retries",
             "Slack API calls retried (429, 5xx, connection)",
+            registry=self.registry,
+        )
+        self.component_up = Gauge(
+            "dockhand_component_up",
+            "Background components (event watchers, alert senders, scheduler, lease): 1 up",
+            ["name"],
+            registry=self.registry,
+        )
+        self.alert_failures = Counter(
+            "dockhand_alert_failures",
+            "Event watcher and alert sender faults (Redis or Slack unreachable), each retried",
+            ["stage"],
             registry=self.registry,
         )
 

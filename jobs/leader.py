@@ -7,6 +7,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
+from typing import Protocol
 
 import redis
 
@@ -22,6 +23,25 @@ _RELEASE = (
     "if redis.call('get', KEYS[1]) == ARGV[1] then "
     "return redis.call('del', KEYS[1]) else return 0 end"
 )
+
+
+class Spawn(Protocol):
+    """Runs a long-lived loop in a thread of its own (the bot's supervisor restarts it when it
+    dies) until `stopped()`; returns the thread."""
+
+    def __call__(
+        self, name: str, body: Callable[[], None], stopped: Callable[[], bool]
+    ) -> threading.Thread: ...
+
+
+def thread_spawn(
+    name: str, body: Callable[[], None], stopped: Callable[[], bool]
+) -> threading.Thread:
+    """A plain daemon thread, unsupervised."""
+    del stopped
+    thread = threading.Thread(target=body, name=name, daemon=True)
+    thread.start()
+    return thread
 
 
 class LeaderLease:
@@ -40,10 +60,10 @@ class LeaderLease:
         self.on_demoted = on_demoted
         self.is_leader = False
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="dockhand-lease", daemon=True)
+        self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        self._thread.start()
+    def start(self, spawn: Spawn = thread_spawn) -> None:
+        self._thread = spawn("lease", self._loop, self._stop.is_set)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -74,7 +94,7 @@ class LeaderLease:
     def stop(self) -> None:
         """Stop renewing and hand the lease back at once, so a standby takes over now."""
         self._stop.set()
-        if self._thread.is_alive():
+        if self._thread is not None and self._thread.is_alive():
             self._thread.join(timeout=self.ttl)
         if self.is_leader:
             try:

@@ -28,7 +28,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from pydantic import BaseModel, Field
 
-from jobs.leader import LeaderLease
+from jobs.leader import LeaderLease, Spawn, thread_spawn
 
 log = logging.getLogger("dockhand.schedules")
 REGISTRY = "dockhand:schedules"
@@ -112,6 +112,10 @@ class Schedules:
         self._pubsub: Any = None
         self._started = False
         self._start_lock = threading.Lock()
+        #: set by shutdown: the long-lived loops below end and are not restarted
+        self._stopping = threading.Event()
+        #: how the lease, the wake listener and the scheduler's watch run (`serve`: supervised)
+        self.spawn: Spawn = thread_spawn
 
     # --- life ---------------------------------------------------------------------------
 
@@ -121,17 +125,36 @@ class Schedules:
             if self._started:
                 return
             self._started = True
+            self._stopping.clear()
         self.scheduler.start(paused=True)
         if self.lease is not None:
             self._pubsub = self.store.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
             self._pubsub.subscribe(WAKE)
-            self._listener = threading.Thread(
-                target=self._listen, name="dockhand-wake", daemon=True
-            )
-            self._listener.start()
-            self.lease.start()
+            self._listener = self.spawn("wake", self._listen, self._stopping.is_set)
+            self.spawn("scheduler", self._watch, self._stopping.is_set)
+            self.lease.start(self.spawn)
+
+    def _watch(self) -> None:
+        """APScheduler's own thread, kept alive: restarted (paused unless we lead) after it
+        died; raising here shows the scheduler as down until the restart."""
+        self._revive()
+        while not self._stopping.wait(1.0):
+            thread = getattr(self.scheduler, "_thread", None)
+            if self.scheduler.running and thread is not None and not thread.is_alive():
+                raise RuntimeError("the scheduler's thread died")
+
+    def _revive(self) -> None:
+        thread = getattr(self.scheduler, "_thread", None)
+        if self._stopping.is_set() or thread is None or thread.is_alive():
+            return
+        log.warning("restarting the scheduler after its thread died")
+        with contextlib.suppress(Exception):
+            self.scheduler.shutdown(wait=False)
+        leads = self.lease is not None and self.lease.is_leader
+        self.scheduler.start(paused=not leads)
 
     def shutdown(self) -> None:
+        self._stopping.set()
         if self.lease is not None:
             self.lease.stop()  # hands the lease over at once
         if self._pubsub is not None:
