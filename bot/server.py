@@ -1,6 +1,7 @@
 """HTTP front door: /slack/events for Bolt, /healthz and /metrics for probes. One thread a
 request. Bodies are taken only with a sane Content-Length, read to exactly that length; the
-operations endpoints show detail only to this machine or to holders of the ops token."""
+operations endpoints show detail only to this machine or to holders of the ops token. While
+a shutdown drains, the port stays open: /healthz says 503 and new commands are refused."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import hmac
 import ipaddress
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from email.message import Message
@@ -15,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from slack_bolt import App, BoltRequest
+from slack_bolt import App, BoltRequest, BoltResponse
 
 log = logging.getLogger("dockhand.http")
 MAX_BODY = 1 << 20  # Slack's payloads are far smaller; refuse anything huge unread
@@ -23,6 +25,57 @@ MAX_BODY = 1 << 20  # Slack's payloads are far smaller; refuse anything huge unr
 READ_TIMEOUT = 15.0
 # Set by a reverse proxy: a request relayed from elsewhere is not local, whatever the peer.
 PROXY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
+
+
+#: said to whoever sends a command while the bot drains for a shutdown
+# (belongs in bot/messages.py; kept here until that file's other edits have landed)
+SHUTTING_DOWN = (
+    ":hourglass: Dockhand is restarting and takes no new commands; "
+    "work already running is finishing. Try again in a minute."
+)
+
+
+def refuse_while_draining(
+    draining: Callable[[], bool],
+) -> Callable[..., BoltResponse | None]:
+    """Bolt middleware (after the signature check): during a shutdown's grace period a slash
+    command is answered with SHUTTING_DOWN and nothing runs; a click or form is acknowledged
+    and its requester told the same through its response_url."""
+
+    def middleware(body: dict[str, Any], next: Callable[[], BoltResponse | None]) -> Any:
+        if not draining():
+            return next()
+        if body.get("command"):
+            log.info("command refused: shutting down")
+            answer = {"response_type": "ephemeral", "text": SHUTTING_DOWN}
+            return BoltResponse(
+                status=200, body=json.dumps(answer), headers={"content-type": "application/json"}
+            )
+        if body.get("type") in ("block_actions", "view_submission", "shortcut"):
+            log.info("%s refused: shutting down", body.get("type"))
+            url = body.get("response_url") or next_url(body)
+            if url:  # off the ack path: Slack wants the ack within 3 s
+                threading.Thread(target=_tell, args=(url,), daemon=True).start()
+            return BoltResponse(status=200, body="")
+        return next()
+
+    return middleware
+
+
+def next_url(body: dict[str, Any]) -> str:
+    urls = body.get("response_urls") or []
+    return str(urls[0].get("response_url", "")) if urls else ""
+
+
+def _tell(url: str) -> None:
+    from slack_sdk.webhook import WebhookClient
+
+    try:
+        WebhookClient(url, timeout=5).send_dict(
+            {"response_type": "ephemeral", "replace_original": False, "text": SHUTTING_DOWN}
+        )
+    except Exception as exc:  # the refusal is a courtesy; the ack already went
+        log.warning("could not tell a requester of the shutdown: %s", exc)
 
 
 def is_loopback(peer: str) -> bool:
