@@ -153,6 +153,12 @@ class Schedules:
         leads = self.lease is not None and self.lease.is_leader
         self.scheduler.start(paused=not leads)
 
+    def hold(self) -> None:
+        """Start no new job runs (a shutdown is draining); runs under way go on. The lease
+        is kept until shutdown() hands it back."""
+        if self.scheduler.running:
+            self.scheduler.pause()
+
     def shutdown(self) -> None:
         self._stopping.set()
         if self.lease is not None:
