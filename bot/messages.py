@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from handlers.errors import Hint
+    from handlers.health import Finding
+
 
 def running(text: str) -> str:
     return f":hourglass_flowing_sand: running `/docker {text}`…"
@@ -161,3 +167,63 @@ def alert_line(action: str, name: str, exit_code: int = 0) -> str:
         "unhealthy": f":large_orange_circle: {name} is unhealthy",
         "restart": f":repeat: {name} restarted",
     }.get(action, f"{name}: {action}")
+
+
+def finding_line(finding: Finding) -> str:
+    """A health pass's finding (handlers/health.py: its kind and facts), in words."""
+    name = finding.name
+    kind = finding.kind
+    if kind == "restart-loop":
+        return (
+            f":repeat: {name} is in a restart loop: restarting for "
+            f"{finding.seconds} s, {finding.restart_count} restarts"
+        )
+    if kind == "oom":
+        return f":boom: {name} was OOMKilled (exit code {finding.exit_code})"
+    if kind == "exhausted":
+        return (
+            f":x: {name} exhausted its on-failure:{finding.retries} "
+            f"retries and stayed exited (exit code {finding.exit_code})"
+        )
+    if kind == "exit":
+        return f":red_circle: {name} exited with code {finding.exit_code}"
+    if kind == "unhealthy":
+        return f":large_orange_circle: {name} is unhealthy"
+    if kind == "recovered":
+        return f":white_check_mark: {name} is healthy again"
+    if kind == "protected":
+        return (
+            f":shield: {name} is protected (label {finding.label}): "
+            "autoheal did not restart it; it needs a person"
+        )
+    if kind == "escalated":
+        return (
+            f":rotating_light: autoheal gave up on {name}: {finding.heals} restarts in "
+            f"{finding.window} s did not help; it needs a person"
+        )
+    if kind == "heal-failed":
+        did = "did not" if finding.refused else "could not"
+        return f":x: autoheal {did} restart {name}: {finding.reason}"
+    if kind == "healed":
+        return (
+            f":adhesive_bandage: restarted {name} "
+            f"({finding.heals}/{finding.budget} in {finding.window} s)"
+        )
+    return f"{name}: {kind}"
+
+
+def follow_logs(summary: str, name: str) -> str:
+    """An attached run still going after its wait: where to read the rest."""
+    return f"{summary}; follow it with `/docker logs {name}`"
+
+
+def hint(error: str, what: Hint) -> str:
+    """An error's message with what the user can do about it (handlers/errors.py's Hint)."""
+    if what.kind == "login":
+        return f"{error}: run `/docker login {what.subject}`"
+    if what.kind == "login-privately":
+        return (
+            f"{error}: run `/docker login {what.subject}` alone to "
+            "enter them privately, or name them in DOCKHAND_REGISTRY_CREDENTIALS"
+        )
+    return error

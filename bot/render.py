@@ -55,6 +55,7 @@ from bot.text import (
     trusted,
 )
 from handlers.errors import DockhandError, EngineError, NotAllowed, UsageError
+from handlers.health import HealthPass
 from handlers.preview import Preview
 from handlers.results import (
     ContainerList,
@@ -150,17 +151,34 @@ def format_table(table: Table, *, chat: bool = False) -> list[str]:
     return lines
 
 
+def summary_of(result: Result) -> str:
+    """The result's summary line, with what Dockhand suggests next (handlers give facts)."""
+    summary = result.summary()
+    if isinstance(result, ContainerRun) and result.still_running:
+        return messages.follow_logs(summary, result.name)
+    return summary
+
+
+def body_of(result: Result) -> str:
+    """The result's free text; a health pass's findings are kinds and facts, said here."""
+    if isinstance(result, HealthPass):
+        return "\n".join(messages.finding_line(f) for f in result.findings)
+    return result.body()
+
+
 def plain_text(result: Result) -> str:
     if result.verbatim():
         return result.body()
-    parts = [result.summary()] if result.summary() else []
+    summary = summary_of(result)
+    parts = [summary] if summary else []
     table = result.table()
     if table is not None:
         parts.append("\n".join(format_table(table)))
     if result.facts():
         parts.append("\n".join(format_facts(result.facts())))
-    if result.body():
-        parts.append(result.body())
+    body = body_of(result)
+    if body:
+        parts.append(body)
     return "\n".join(parts)
 
 
@@ -217,7 +235,7 @@ def _upload_of(result: Result, kind: str = "output") -> Upload:
     return Upload(
         filename=_filename(str(name), kind),
         content=plain_text(result),
-        title=result.summary()[:200] or "Dockhand output",
+        title=summary_of(result)[:200] or "Dockhand output",
     )
 
 
@@ -233,7 +251,9 @@ def _excerpt(result: Result, body: str) -> tuple[list[str], Upload | None]:
     kind = "logs" if isinstance(result, ContainerLogsResult) else "output"
     name = getattr(result, "container", None) or getattr(result, "name", None) or "dockhand"
     note = f"… {len(lines) - len(shown)} more lines in the attached file"
-    upload = Upload(filename=_filename(str(name), kind), content=body, title=result.summary()[:200])
+    upload = Upload(
+        filename=_filename(str(name), kind), content=body, title=summary_of(result)[:200]
+    )
     return ([note, *shown] if tail else [*shown, note]), upload
 
 
@@ -249,8 +269,9 @@ def chat_view(
     """Block Kit for one page of a result: (blocks, an upload if any, number of pages)."""
     blocks: list[Block] = []
     notes: list[Mrkdwn] = []
-    if result.summary():
-        blocks.append(_section(_bold(result.summary())))
+    summary = summary_of(result)
+    if summary:
+        blocks.append(_section(_bold(summary)))
     table = result.table()
     lines: list[str] = []
     pages = 1
@@ -271,8 +292,9 @@ def chat_view(
             )
     elif result.facts():
         lines = format_facts(result.facts())
-    if result.body():
-        shown, upload = _excerpt(result, result.body())
+    body = body_of(result)
+    if body:
+        shown, upload = _excerpt(result, body)
         lines += shown
     actions = _actions(result, origin, pages)
     if lines:
@@ -422,14 +444,15 @@ def reply_for(
 def error_reply(exc: DockhandError) -> Reply:
     """A user-visible failure: the message, and for usage errors the usage line. The message
     is escaped unless it is marked `trusted` (Dockhand's own, with a live mention)."""
-    message = safe(exc.message)
+    said = messages.hint(exc.message, exc.hint) if exc.hint is not None else exc.message
+    message = safe(said)
     if isinstance(exc, NotAllowed):
         shown = trusted(messages.denied(message))
     elif isinstance(exc, EngineError):
         shown = trusted(messages.engine_failed(message))
     else:
         shown = message
-    text = exc.message
+    text = said
     chat = message
     blocks: list[Block] = [_section(shown)]
     if isinstance(exc, UsageError) and exc.usage:

@@ -16,16 +16,29 @@ the log gets the traceback under the same id.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Hint:
+    """What the user can do about an error, as a kind and its subject, no words (the bot
+    says it: bot/messages.py's `hint`): `login` a registry, or `login-privately` to one."""
+
+    kind: str
+    subject: str = ""
+
 
 class DockhandError(Exception):
-    """Base of every error whose message is fit to show a user."""
+    """Base of every error whose message is fit to show a user. `hint`, when there is one,
+    is said after the message."""
 
     #: process exit status for `dockhand do`
     exit_status = 1
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, hint: Hint | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.hint = hint
 
 
 class UsageError(DockhandError):
@@ -33,8 +46,10 @@ class UsageError(DockhandError):
 
     exit_status = 2
 
-    def __init__(self, message: str, *, usage: str = "", token: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, usage: str = "", token: str | None = None, hint: Hint | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
         self.usage = usage
         self.token = token
 

@@ -1,5 +1,6 @@
 """Restart-policy aware health checks: one pass compares the engine's state with the last
-pass's and reports changes only.
+pass's and reports changes only, as kinds and facts (bot/messages.py's finding_line words
+them).
 
 A pass costs one listing, plus one inspect for each container whose state changed since
 the last pass (that is where exit codes, OOM kills and restart counts live); a steady host
@@ -31,12 +32,29 @@ HEAL_KINDS = frozenset({"healed", "heal-failed", "protected"})
 
 
 class Finding(BaseModel):
+    """One change a pass saw: its kind and the facts that go with it, no words."""
+
     container: str
     name: str
     # unhealthy, recovered, restart-loop, exhausted, oom, exit, escalated, and HEAL_KINDS
     kind: str
-    message: str
     labels: dict[str, str] = Field(default_factory=dict)
+    #: oom, exhausted, exit: the container's exit code
+    exit_code: int | None = None
+    #: exhausted: the on-failure policy's maximum retry count
+    retries: int | None = None
+    #: restart-loop: seconds restarting, and the engine's restart count
+    seconds: int | None = None
+    restart_count: int | None = None
+    #: healed, escalated: restarts in the budget's window; healed: the budget's limit
+    heals: int | None = None
+    budget: int | None = None
+    window: int | None = None
+    #: protected: the label that protects it
+    label: str | None = None
+    #: heal-failed: why, and whether the safety check refused it (else the engine failed it)
+    reason: str | None = None
+    refused: bool = False
 
 
 class HealthPass(Result):
@@ -50,9 +68,6 @@ class HealthPass(Result):
         if not self.findings:
             return f"health on {self.host}: {self.checked} containers, nothing new"
         return f"health on {self.host}: {len(self.findings)} change(s) in {self.checked} containers"
-
-    def body(self) -> str:
-        return "\n".join(f.message for f in self.findings)
 
 
 class Budget(BaseModel):
@@ -118,21 +133,14 @@ def health_pass(
                 requests += 1
             except docker.errors.NotFound:
                 continue
-        condition, message = _classify(raw, details, prev, memo, now, loop_seconds, name)
+        condition, facts = _classify(raw, details, prev, memo, now, loop_seconds)
         if condition != prev.get("reported", "ok"):
-            if message:
+            if facts is not None:
                 findings.append(
-                    Finding(container=cid, name=name, kind=condition.split(":")[0], message=message)
+                    Finding(container=cid, name=name, kind=condition.split(":")[0], **facts)
                 )
             elif prev.get("reported") == "unhealthy" and condition == "ok":
-                findings.append(
-                    Finding(
-                        container=cid,
-                        name=name,
-                        kind="recovered",
-                        message=f":white_check_mark: {name} is healthy again",
-                    )
-                )
+                findings.append(Finding(container=cid, name=name, kind="recovered"))
         memo["reported"] = condition
         if condition == "ok":
             memo.pop("escalated", None)
@@ -141,13 +149,7 @@ def health_pass(
                 requests += _heal(api, cid, name, memo, budget, now, findings, admit)
             elif prev.get("reported") != "unhealthy":  # once a spell of ill health
                 findings.append(
-                    Finding(
-                        container=cid,
-                        name=name,
-                        kind="protected",
-                        message=f":shield: {name} is protected (label {protected_label}): "
-                        "autoheal did not restart it; it needs a person",
-                    )
+                    Finding(container=cid, name=name, kind="protected", label=protected_label)
                 )
         for finding in findings[first_new:]:
             finding.labels = raw.get("Labels") or {}  # so label mutes can apply
@@ -169,10 +171,9 @@ def _classify(
     memo: dict[str, Any],
     now: float,
     loop_seconds: float,
-    name: str,
-) -> tuple[str, str]:
-    """(condition key, message if it is news). Keys carry the finish time, so one exit is
-    one report however many passes see it."""
+) -> tuple[str, dict[str, Any] | None]:
+    """(condition key, the finding's facts if it is news). Keys carry the finish time, so
+    one exit is one report however many passes see it."""
     status = str(raw.get("Status", ""))
     state = raw.get("State")
     if state == "restarting":
@@ -180,15 +181,12 @@ def _classify(
         count = (details or {}).get("RestartCount", prev.get("restart_count", 0))
         memo["restart_count"] = count
         if now - since >= loop_seconds:
-            return "restart-loop", (
-                f":repeat: {name} is in a restart loop: restarting for "
-                f"{int(now - since)} s, {count} restarts"
-            )
-        return prev.get("reported", "ok"), ""
+            return "restart-loop", {"seconds": int(now - since), "restart_count": count}
+        return prev.get("reported", "ok"), None
     memo.pop("restarting_since", None)
     if state in {"exited", "dead"}:
         if details is None:
-            return prev.get("reported", "ok"), ""  # unchanged since the last pass
+            return prev.get("reported", "ok"), None  # unchanged since the last pass
         st = details.get("State") or {}
         finished = st.get("FinishedAt", "")
         code = int(st.get("ExitCode", 0))
@@ -196,23 +194,20 @@ def _classify(
         restarts = int(details.get("RestartCount", 0))
         labels = (details.get("Config") or {}).get("Labels") or {}
         if st.get("OOMKilled"):
-            return f"oom:{finished}", f":boom: {name} was OOMKilled (exit code {code})"
+            return f"oom:{finished}", {"exit_code": code}
         if (
             policy.get("Name") == "on-failure"
             and code != 0
             and restarts >= int(policy.get("MaximumRetryCount") or 0) > 0
         ):
-            return (
-                f"exhausted:{finished}",
-                f":x: {name} exhausted its on-failure:{policy.get('MaximumRetryCount')} "
-                f"retries and stayed exited (exit code {code})",
-            )
+            retries = int(policy.get("MaximumRetryCount") or 0)
+            return f"exhausted:{finished}", {"exit_code": code, "retries": retries}
         if code != 0 and (policy.get("Name") not in (None, "", "no") or WATCH_LABEL in labels):
-            return f"exit:{finished}", f":red_circle: {name} exited with code {code}"
-        return f"stopped:{finished}", ""
+            return f"exit:{finished}", {"exit_code": code}
+        return f"stopped:{finished}", None
     if "(unhealthy)" in status:
-        return "unhealthy", f":large_orange_circle: {name} is unhealthy"
-    return "ok", ""
+        return "unhealthy", {}
+    return "ok", None
 
 
 def _heal(
@@ -237,10 +232,8 @@ def _heal(
                     container=cid,
                     name=name,
                     kind="escalated",
-                    message=(
-                        f":rotating_light: autoheal gave up on {name}: {len(heals)} restarts in "
-                        f"{int(budget.window)} s did not help; it needs a person"
-                    ),
+                    heals=len(heals),
+                    window=int(budget.window),
                 )
             )
         return 0
@@ -257,7 +250,8 @@ def _heal(
                 container=cid,
                 name=name,
                 kind="heal-failed",
-                message=f":x: autoheal did not restart {name}: {exc.message}",
+                reason=exc.message,
+                refused=True,
             )
         )
         return 1
@@ -267,7 +261,7 @@ def _heal(
                 container=cid,
                 name=name,
                 kind="heal-failed",
-                message=f":x: autoheal could not restart {name}: {exc.explanation or exc}",
+                reason=str(exc.explanation or exc),
             )
         )
         return 1
@@ -277,8 +271,9 @@ def _heal(
             container=cid,
             name=name,
             kind="healed",
-            message=f":adhesive_bandage: restarted {name} "
-            f"({len(heals)}/{budget.restarts} in {int(budget.window)} s)",
+            heals=len(heals),
+            budget=budget.restarts,
+            window=int(budget.window),
         )
     )
     return 1

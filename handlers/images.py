@@ -23,7 +23,7 @@ from handlers.commands import (
 from handlers.context import Context
 from handlers.engine_api import engine_request
 from handlers.engines import explain
-from handlers.errors import EngineError, UsageError
+from handlers.errors import EngineError, Hint, UsageError
 from handlers.progress import LayerTracker
 from handlers.registry import DOCKER_HUB, catalog_search, registry_of, split_reference
 from handlers.results import (
@@ -271,9 +271,7 @@ def login(command: Login, client: docker.DockerClient, context: Context) -> Text
     auth = context.credentials(server)
     if auth is None:
         raise UsageError(
-            f"no credentials for {server}: run `/docker login {server}` alone to "
-            "enter them privately, or name them in DOCKHAND_REGISTRY_CREDENTIALS",
-            token=server,
+            f"no credentials for {server}", token=server, hint=Hint("login-privately", server)
         )
     # The engine checks the credentials against the registry. Not docker-py's login(): it
     # would cache them in the shared client, for every later user of this host.

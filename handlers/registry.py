@@ -9,7 +9,7 @@ from typing import Any
 import requests
 
 from handlers.context import RegistryAuth
-from handlers.errors import EngineError, NoSuchObject
+from handlers.errors import EngineError, Hint, NoSuchObject
 
 DOCKER_HUB = "docker.io"
 
@@ -86,7 +86,7 @@ def _get(
 ) -> dict[str, Any]:
     response = _request(url, credentials, timeout, registry)
     if response.status_code == 401:
-        raise EngineError(f"registry {registry} wants credentials: run `/docker login {registry}`")
+        raise EngineError(f"registry {registry} wants credentials", hint=Hint("login", registry))
     if response.status_code == 404:
         raise NoSuchObject(f"registry {registry}: not found")
     if response.status_code >= 400:

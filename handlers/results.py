@@ -560,11 +560,8 @@ class ContainerRun(Result):
     def summary(self) -> str:
         if self.verb == "container:create":
             return f"created {self.name} ({self.id})"
-        if self.still_running:
-            return (
-                f"{self.name} is still running after {self.seconds:g} s; "
-                f"follow it with `/docker logs {self.name}`"
-            )
+        if self.still_running:  # the bot adds where to follow it (bot/messages.py)
+            return f"{self.name} is still running after {self.seconds:g} s"
         if self.exit_code is not None:
             return f"{self.name} exited with code {self.exit_code} after {self.seconds:g} s"
         return f"started {self.name} ({self.id})"

@@ -3,7 +3,8 @@ implements (the bot's runtime does, in bot/runtime.py) and the neutral notice jo
 
 Jobs sit below the bot: they name what they need here (run a command as its owner, the
 policy's word on an owner, notify a channel, an engine by name, the store, settings,
-metrics, the audit) and the bot fills it in. Nothing here knows Slack or the pipeline.
+metrics, the audit, a health finding in words) and the bot fills it in. Nothing here knows
+Slack or the pipeline.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from config.policy import Confirmations, Requester
     from config.settings import Settings
     from handlers.context import Admit
+    from handlers.health import Finding
     from handlers.results import Result
     from jobs.schedules import Schedules
 
@@ -144,6 +146,11 @@ class Host(Protocol):
     def prepare(self, text: str, owner: Requester) -> Run:
         """Parse and authorize `text` as `owner` typed it, ready to run (confirmed: the
         schedule is the owner's standing word). Raises NotAllowed when the owner may not."""
+        ...
+
+    def describe(self, finding: Finding) -> str:
+        """A health finding (its kind and facts) in the host's words, for the recent-alerts
+        list and the audit."""
         ...
 
     def failure(self, exc: BaseException, text: str) -> Message:

@@ -173,7 +173,7 @@ def health(schedule_id: str) -> None:
     if result.findings:
         for finding in result.findings:
             runtime.metrics.alerts.labels(kind=finding.kind).inc()
-        remember_alerts(runtime.store, [f.message for f in result.findings])
+        remember_alerts(runtime.store, [runtime.describe(f) for f in result.findings])
         runtime.notify(
             record.channel, Notice(result=result, context=f"{record.id} · {record.host}"), None
         )
@@ -201,6 +201,6 @@ def _audit_heals(
             decision="denied" if protected else "allowed",
             rule=f"protected {runtime.policy.protected_label}" if protected else granted,
             outcome={"healed": "ok", "protected": "not restarted: protected"}.get(
-                finding.kind, f"failed: {finding.message}"[:200]
+                finding.kind, f"failed: {runtime.describe(finding)}"[:200]
             ),
         )

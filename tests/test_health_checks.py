@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from bot.messages import finding_line
 from bot.pipeline import Pipeline
 from bot.policy import Policy, Requester
 from handlers.context import Admit
@@ -61,7 +62,7 @@ def test_on_failure_exhausted_is_reported_once(clean_engine: Engine) -> None:
     )
     found, _ = passes(clean_engine, 9, filters={"name": ["flaky"]})
     assert kinds(found, "flaky") == ["exhausted"]
-    message = next(f.message for f in found if f.name == "flaky")
+    message = next(finding_line(f) for f in found if f.name == "flaky")
     assert "on-failure:2" in message and "exit code 3" in message
     assert clean_engine.cli("inspect", "-f", "{{.RestartCount}}", "flaky").stdout.strip() == "2"
 
@@ -107,7 +108,7 @@ def test_autoheal_restarts_only_what_may_start(clean_engine: Engine) -> None:
         filters={"name": ["sick-cap"]},
         admit=admit,
     )
-    failed = [f.message for f in found if f.name == "sick-cap" and f.kind == "heal-failed"]
+    failed = [finding_line(f) for f in found if f.name == "sick-cap" and f.kind == "heal-failed"]
     assert failed and "CapAdd" in failed[0], kinds(found, "sick-cap")
     assert "healed" not in kinds(found, "sick-cap")
     assert clean_engine.cli("inspect", "-f", "{{.State.StartedAt}}", "sick-cap").stdout == started

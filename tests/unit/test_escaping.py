@@ -152,7 +152,7 @@ def every_result() -> list[Result]:
             host=H,
             checked=1,
             requests=1,
-            findings=[Finding(container="c", name=H, kind="exit", message=f":red_circle: {H}")],
+            findings=[Finding(container="c", name=H, kind="exit", exit_code=1)],
         ),
         audit_result([Entry("1", time.time(), H, H, H, H, H, "denied", H, H, 1)]),
     ]
