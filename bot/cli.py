@@ -181,6 +181,7 @@ def wire_scheduler(runtime: Runtime) -> None:
             runtime.on_start.append(watcher.start)
             runtime.on_stop.append(watcher.stop)
     schedules.on_lost = lost
+    schedules.spawn = runtime.supervisor.spawn  # lease, wake listener, scheduler: restarted
 
     runtime.on_start.append(schedules.start)
     runtime.on_stop.append(schedules.shutdown)
@@ -189,7 +190,7 @@ def wire_scheduler(runtime: Runtime) -> None:
 
 def serve_forever(settings: Settings, bind: str, port: int) -> int:
     from bot.runtime import Runtime
-    from bot.server import DockhandHTTPServer
+    from bot.server import DockhandHTTPServer, refuse_while_draining
     from bot.slack_app import build_app
 
     settings.require("slack_bot_token")
@@ -207,6 +208,7 @@ def serve_forever(settings: Settings, bind: str, port: int) -> int:
     if settings.secret_key is None:
         log.warning(messages.no_secret_key_warning())
     app = build_app(runtime)
+    app.use(refuse_while_draining(runtime.draining.is_set))
     wire_scheduler(runtime)
     # In Socket Mode the port serves only /healthz and /metrics; events come over the socket.
     server = DockhandHTTPServer(
@@ -218,13 +220,31 @@ def serve_forever(settings: Settings, bind: str, port: int) -> int:
         ops_token=settings.ops_token.get_secret_value() if settings.ops_token else None,
     )
     stopping = threading.Event()
+    left: list[object] = []
+
+    def wind_down() -> None:
+        """The port stays open meanwhile: /healthz says 503 and commands are refused while
+        work in flight gets its grace; then the background parts stop (the lease goes back)."""
+        try:
+            if runtime.schedules is not None:
+                runtime.schedules.hold()  # a job due now would start after the drain began
+            left.extend(runtime.drain(settings.shutdown_grace))
+            runtime.supervisor.stop()
+            for stop_part in runtime.on_stop:
+                try:
+                    stop_part()
+                except Exception:
+                    log.exception("stopping %s failed", getattr(stop_part, "__qualname__", "?"))
+        finally:
+            server.shutdown()
 
     def stop(signum: int, frame: object) -> None:
         if stopping.is_set():
             return
         log.info("signal %d: no new commands; finishing work in flight", signum)
         stopping.set()
-        threading.Thread(target=server.shutdown, daemon=True).start()
+        runtime.draining.set()
+        threading.Thread(target=wind_down, name="dockhand-drain", daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -242,12 +262,13 @@ def serve_forever(settings: Settings, bind: str, port: int) -> int:
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
+        if not stopping.is_set():  # the server failed: stop the rest as a signal would
+            stopping.set()
+            runtime.draining.set()
+            wind_down()  # its server.shutdown() returns at once: serve_forever has ended
         server.server_close()
         if handler is not None:
             handler.close()  # type: ignore[no-untyped-call]
-        left = runtime.drain(settings.shutdown_grace)
-        for stop_part in runtime.on_stop:
-            stop_part()
         runtime.close()
         logging.shutdown()
     if left:

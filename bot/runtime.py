@@ -16,7 +16,7 @@ from typing import Any
 import docker
 import redis
 
-from bot import store
+from bot import messages, store
 from bot.audit import Audit
 from bot.confirm import ConfirmStore
 from bot.credentials import Credentials
@@ -25,11 +25,13 @@ from bot.pipeline import Pipeline
 from bot.policy import Policy
 from bot.reply import Reply
 from bot.scheduling import command_verb
+from bot.supervisor import Supervisor
 from config import Settings
 from config.policy import Requester, load_policy
 from handlers.context import Admit
 from handlers.engines import Engines, translate_engine_errors
 from handlers.errors import DockhandError
+from handlers.health import Finding
 from jobs import context
 from jobs.host import Message, Notice, Run
 from jobs.schedules import Schedules
@@ -62,6 +64,10 @@ class Runtime:
     schedules: Schedules | None = None
     #: posts a reply to a channel (thread optional) and returns its ts; set by the Slack side
     notifier: Callable[[str, Reply, str | None], str | None] | None = None
+    #: runs the long-lived threads, restarts them when they die, says which are down
+    supervisor: Supervisor = field(init=False)
+    #: set on SIGTERM: /healthz answers 503 and new commands are refused while work drains
+    draining: threading.Event = field(default_factory=threading.Event)
     _operations: dict[int, Operation] = field(default_factory=dict)
     _ids: Iterator[int] = field(default_factory=itertools.count)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -70,6 +76,7 @@ class Runtime:
         self.executor = ThreadPoolExecutor(
             max_workers=self.settings.workers, thread_name_prefix="dockhand-docker"
         )
+        self.supervisor = Supervisor(self.metrics.component_up)
         self.pipeline.metrics = self.metrics
         self.pipeline.store = self.store
         self.pipeline.schedules = self.schedules
@@ -147,8 +154,11 @@ class Runtime:
         return left
 
     def health(self) -> tuple[bool, dict[str, Any]]:
-        """Each engine, the store and any extra checks, reachable or not."""
+        """Each engine, the store, the background components and any extra checks; not
+        healthy while draining for a shutdown (a load balancer stops sending work)."""
         detail: dict[str, Any] = {"engines": {}, "store": "ok"}
+        if self.draining.is_set():
+            detail["shutdown"] = f"draining: {len(self.in_flight())} operation(s) in flight"
         engines = self.pipeline.engines
         for host in engines.names:
             try:
@@ -162,6 +172,11 @@ class Runtime:
         except redis.RedisError as exc:
             detail["store"] = f"unreachable: {type(exc).__name__}"
         healthy = detail["store"] == "ok" and all(v == "ok" for v in detail["engines"].values())
+        healthy = healthy and not self.draining.is_set()
+        components_up, components = self.supervisor.health()
+        if components:
+            detail["components"] = components
+            healthy = healthy and components_up
         for name, check in self.health_checks.items():
             ok, text = check()
             detail[name] = text
@@ -225,6 +240,9 @@ class JobsHost:
             return pipeline.finish(prepared, confirmed=True, by=by)
 
         return run
+
+    def describe(self, finding: Finding) -> str:
+        return messages.finding_line(finding)
 
     def failure(self, exc: BaseException, text: str) -> Reply:
         return self.runtime.pipeline.failure(exc, text)
