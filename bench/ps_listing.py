@@ -6,7 +6,6 @@ Prints the figures and writes them to docs/bench-ps.md. Run: python3 bench/ps_li
 
 from __future__ import annotations
 
-import statistics
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import common
 from bench.common import publish
 from bot.parser import parse
 from handlers import run_handler
@@ -25,13 +25,7 @@ ROUNDS = 15
 
 
 def timed(fn: Callable[[], object], rounds: int = ROUNDS) -> tuple[float, float]:
-    """(median, min) wall time in ms."""
-    samples = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples), min(samples)
+    return common.timed(fn, rounds)
 
 
 def main() -> int:

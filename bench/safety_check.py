@@ -7,7 +7,6 @@ Prints the figures and writes them to docs/bench-safety.md. Run: python3 bench/s
 
 from __future__ import annotations
 
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -18,6 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import common
 from bench.common import publish
 from bot.parser import parse
 from bot.pipeline import Pipeline
@@ -33,13 +33,7 @@ OPERATOR = Requester("U_OP", "C1")
 
 
 def timed(fn: Callable[[], object], rounds: int = ROUNDS) -> tuple[float, float]:
-    """(median, min) wall time in ms."""
-    samples = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples), min(samples)
+    return common.timed(fn, rounds)
 
 
 def main() -> int:

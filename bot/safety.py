@@ -30,7 +30,7 @@ from typing import Any, Protocol
 from bot import host_mounts
 from bot.host_mounts import HostMount
 from config.policy import Guards
-from handlers.errors import NotAllowed
+from handlers.errors import NoSuchObject, NotAllowed
 from handlers.registry import registry_of
 
 # Where Docker's (and containerd's) sockets usually live; the engine's own socket path, from
@@ -928,6 +928,11 @@ def check_connect(check: Check, network: str, body: Mapping[str, Any]) -> None:
         check, body, {"Container": allowed("CONTAINER"), "EndpointConfig": allowed("")}, "connect"
     )
     check_network_name(check, network, "network connect", "connect")
+    builtin = network in ("bridge", "none", "host")
+    if check.refs is not None and not builtin and check.refs.network(network) is None:
+        # The engine records a connection of a stopped container to any name at all, and
+        # only fails at its next start: say it now.
+        raise NoSuchObject(f"network {network} not found")
     check_section(check, body.get("EndpointConfig"), ENDPOINT_FIELDS, "EndpointConfig")
 
 

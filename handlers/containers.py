@@ -391,6 +391,23 @@ def _run_attached(api: docker.APIClient, result: ContainerRun, wait: float) -> C
 _STARTS = {"start", "restart", "unpause"}
 
 
+def _resolve(api: docker.APIClient, names: list[str], result: BatchResult) -> list[tuple[str, str]]:
+    """(name, full ID) of each container that exists; the others go to `result.errors`."""
+    targets: list[tuple[str, str]] = []
+    for name in names:
+        try:
+            targets.append((name, inspect(api, "container", name)["Id"]))
+        except docker.errors.APIError as exc:
+            result.errors.append((name, explain(exc)))
+    return targets
+
+
+def _in_given_order(result: BatchResult, names: list[str]) -> None:
+    """Errors in the order the user named the containers, as the CLI reports them."""
+    order = {name: n for n, name in enumerate(names)}
+    result.errors.sort(key=lambda error: order.get(error[0], 0))
+
+
 def container_action(
     command: ContainerAction, client: docker.DockerClient, context: Context
 ) -> BatchResult:
@@ -401,12 +418,7 @@ def container_action(
     api = client.api
     verb = command.verb.split(":")[1]
     result = BatchResult(verb=command.verb)
-    targets: list[tuple[str, str]] = []
-    for name in command.containers:
-        try:
-            targets.append((name, inspect(api, "container", name)["Id"]))
-        except docker.errors.APIError as exc:
-            result.errors.append((name, explain(exc)))
+    targets = _resolve(api, command.containers, result)
     if verb in _STARTS:
         for _, cid in targets:
             context.admit("container.start", {}, cid)
@@ -435,9 +447,7 @@ def container_action(
             result.done.append(name)
         except docker.errors.APIError as exc:
             result.errors.append((name, explain(exc)))
-    # In the order the user named them, as the CLI reports.
-    order = {name: n for n, name in enumerate(command.containers)}
-    result.errors.sort(key=lambda error: order.get(error[0], 0))
+    _in_given_order(result, command.containers)
     return result
 
 
@@ -454,12 +464,7 @@ def update_containers(
     api = client.api
     body = update_body(command)
     result = BatchResult(verb=command.verb)
-    targets: list[tuple[str, str]] = []
-    for name in command.containers:
-        try:
-            targets.append((name, inspect(api, "container", name)["Id"]))
-        except docker.errors.APIError as exc:
-            result.errors.append((name, explain(exc)))
+    targets = _resolve(api, command.containers, result)
     for _, cid in targets:
         context.admit("container.update", body, cid)
     for name, cid in targets:
@@ -469,8 +474,7 @@ def update_containers(
             result.warnings.extend((answer or {}).get("Warnings") or [])
         except docker.errors.APIError as exc:
             result.errors.append((name, explain(exc)))
-    order = {name: n for n, name in enumerate(command.containers)}
-    result.errors.sort(key=lambda error: order.get(error[0], 0))
+    _in_given_order(result, command.containers)
     return result
 
 
