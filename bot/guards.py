@@ -80,7 +80,9 @@ def check_command(command: Command, guards: Guards) -> Command:
     elif isinstance(command, TagImage):
         check_registry(command.target, guards)
     elif isinstance(command, ContainerTop):
-        for arg in command.ps_args:
+        # The engine gets the arguments joined by spaces and splits them again: judge the
+        # words it will see, not the arguments as typed ('-o pid,args e' is two).
+        for arg in " ".join(command.ps_args).split():
             if not arg.startswith("-"):
                 # BSD-style ps options: `e` prints every process's environment, secrets and
                 # all, which inspect shows no one but an admin.

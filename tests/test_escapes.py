@@ -236,6 +236,9 @@ ESCAPES = [
     Escape("volume create --label dockhand.internal=1 esc-fake", "dockhand.internal", "internal"),
     Escape("top esc-plain e", "must start with a dash", "top-args"),
     Escape("top esc-plain -o pid,args e", "must start with a dash", "top-args"),
+    # One quoted argument is split again by the engine: '-ef e' is `-ef` and `e`.
+    Escape("top esc-plain '-ef e'", "must start with a dash", "top-args"),
+    Escape("top esc-plain '-o pid,args e'", "must start with a dash", "top-args"),
     Escape(f"run -d {_img('--oom-kill-disable')}", "OomKillDisable", "oom-kill-disable"),
     Escape(f"run -d {_img('--cap-add SYS_PTRACE')}", "CapAdd", "cap-add"),
     Escape(f"run -d {_img('--device /dev/null')}", "/dev/null", "device"),
