@@ -25,20 +25,12 @@ def engine_failed(message: str) -> str:
     return f":warning: {message}"
 
 
-def open_policy_warning() -> str:
-    return "no DOCKHAND_POLICY is set: every Slack user may run every command, prune included"
-
-
 def help_footer() -> str:
     return "Run `/docker help COMMAND` for a command's options."
 
 
 def login_prompt(server: str) -> str:
     return f":lock: opening a private form for your {server} credentials…"
-
-
-def uploaded(filename: str) -> str:
-    return f":page_facing_up: the full output is in this channel as `{filename}`"
 
 
 def home_title() -> str:

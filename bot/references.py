@@ -10,10 +10,8 @@ import docker.errors
 
 from bot import host_mounts
 from bot.host_mounts import HostMount
+from bot.safety import INTERNAL_LABEL
 from handlers.engine_api import inspect
-
-# The label compose puts on Dockhand's own containers (bot.safety.INTERNAL_LABEL).
-INTERNAL_LABEL = "dockhand.internal"
 
 
 class EngineReferences:
