@@ -1,85 +1,54 @@
-"""parse -> authorize -> (confirm) -> handler -> render: the one path every front end takes,
-and the one place every attempt is audited."""
+"""parse -> authorize -> (confirm) -> handler -> render: the one path every front end takes.
+Its steps live beside it: confirmations (bot/confirmation.py), the protection rule
+(bot/protection.py, with the engine lookup in handlers/targets.py), the safety check
+(bot/safety.py), the record of each attempt (bot/recording.py) and the verbs Dockhand answers
+itself (bot/own_verbs.py)."""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import docker.errors
 import redis
 
-from bot import messages
+from bot import fleet, messages
 from bot.audit import Audit
-from bot.confirm import ConfirmStore, Pending
+from bot.confirm import ConfirmStore
+from bot.confirmation import Confirmations
 from bot.credentials import Credentials, registry_lookup
 from bot.guards import spare_protected
 from bot.intake import check_command_text
 from bot.logs import REQUEST_ID, new_request_id
-from bot.metrics import Metrics, outcome_of
-from bot.parser import overview, parse, usage_of
-from bot.policy import TERMINAL_SOURCES, Decision, Policy, Requester
+from bot.metrics import Metrics
+from bot.own_verbs import OwnState, own_verb
+from bot.parser import parse
+from bot.policy import TERMINAL_SOURCES, Policy, Requester
+from bot.protection import guards_targets, refuse_protected
+from bot.recording import Prepared, Recorder
 from bot.references import EngineReferences
-from bot.safety import INTERNAL_LABEL, Check, Refusal, admit_request
+from bot.safety import Check, Refusal, admit_request
 from bot.text import trusted
 from handlers import run_handler
-from handlers.commands import (
-    Command,
-    ConnectNetwork,
-    ContainerAction,
-    Help,
-    Logout,
-    Mute,
-    Prune,
-    RenameContainer,
-    ScheduleAction,
-    ScheduleList,
-    SchedulePrune,
-    ShowAudit,
-    UpdateContainers,
-)
+from handlers.commands import Command, Help, Logout, Prune
 from handlers.context import Admit, Context, RegistryAuth
-from handlers.engine_api import inspect
 from handlers.engines import Engines, translate_engine_errors
 from handlers.errors import DockhandError, NotAllowed, UsageError
-from handlers.preview import preview
 from handlers.progress import Progress
 from handlers.registry import DOCKER_HUB
 from handlers.results import Result, TextResult
-from handlers.units import go_duration
+from handlers.targets import target_labels
 
 # The Block Kit renderer (bot/render.py) is imported where a reply is made, not here: the
-# terminal and the jobs load the pipeline without Slack's SDK. (The replies are still Block
-# Kit's; rendering at the edge is issue 11's step 1.)
+# terminal and the jobs load the pipeline without Slack's SDK.
 if TYPE_CHECKING:
     from bot.reply import Origin, Reply
     from jobs.schedules import Schedules
 
+__all__ = ["Pipeline", "Prepared"]
+
 log = logging.getLogger("dockhand.pipeline")
-_PROTECTED_VERBS = {
-    "container:stop",
-    "container:rm",
-    "container:kill",
-    "container:restart",
-    "container:pause",
-    "container:update",
-    "container:rename",
-    "network:connect",
-    "network:disconnect",
-}
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A command that parsed and passed policy, ready to run."""
-
-    command: Command
-    text: str
-    requester: Requester
-    decision: Decision = field(default_factory=lambda: Decision(True, "open"))
 
 
 class Pipeline:
@@ -92,20 +61,54 @@ class Pipeline:
         audit: Audit | None = None,
         confirmations: ConfirmStore | None = None,
         metrics: Metrics | None = None,
+        *,
+        store: redis.Redis | None = None,
+        schedules: Schedules | None = None,
+        channel_zones: Mapping[str, str] | None = None,
+        host_credentials: bool = True,
     ) -> None:
-        self.metrics = metrics
-        #: set by the runtime: the scheduler's client side, and the shared store
-        self.schedules: Schedules | None = None
-        self.channel_zones: dict[str, str] = {}
-        #: may registry calls fall back to the local user's docker config (not for `serve`)
-        self.host_credentials = True
-        self.store: redis.Redis | None = None
         self.engines = engines
-        self.policy = policy
         self.credentials = credentials
         self.run_wait = run_wait
-        self.audit = audit
-        self.confirmations = confirmations
+        self.recorder = Recorder(audit, metrics)
+        self.confirmation = (
+            Confirmations(confirmations, engines, policy) if confirmations is not None else None
+        )
+        self._policy = policy
+        #: the scheduler's client side, and the shared store (schedules, mutes)
+        self.schedules = schedules
+        self.store = store
+        self.channel_zones: dict[str, str] = dict(channel_zones or {})
+        #: may registry calls fall back to the local user's docker config (not for `serve`)
+        self.host_credentials = host_credentials
+
+    # The policy may be replaced while running (a reload; tests do it): the confirmation
+    # rules must judge with the same one.
+    @property
+    def policy(self) -> Policy:
+        return self._policy
+
+    @policy.setter
+    def policy(self, policy: Policy) -> None:
+        self._policy = policy
+        if self.confirmation is not None:
+            self.confirmation.policy = policy
+
+    @property
+    def audit(self) -> Audit | None:
+        return self.recorder.audit
+
+    @property
+    def metrics(self) -> Metrics | None:
+        return self.recorder.metrics
+
+    @metrics.setter
+    def metrics(self, metrics: Metrics | None) -> None:
+        self.recorder.metrics = metrics
+
+    @property
+    def confirmations(self) -> ConfirmStore | None:
+        return self.confirmation.store if self.confirmation is not None else None
 
     # --- the steps ---------------------------------------------------------------------
 
@@ -113,15 +116,17 @@ class Pipeline:
         """Parse and authorize. Fast and engine-free, so it can run inside Slack's ack."""
         check_command_text(text)
         try:
-            command = parse(text, slack=requester.source not in TERMINAL_SOURCES)
-            command, decision = self.policy.authorize(command, requester)
-            if isinstance(command, Prune) and not self.policy.is_admin(requester):
+            slack = requester.source not in TERMINAL_SOURCES
+            command = parse(text, slack=slack)
+            command = fleet.on_channel_host(command, text, requester, self.store, slack=slack)
+            command, decision = fleet.authorize(self.policy, self.engines, command, requester)
+            if isinstance(command, Prune) and not self.policy.is_admin(requester, command.host):
                 command = spare_protected(command, self.policy.protected_label)
         except NotAllowed as exc:
-            self._record(requester, text, "", "denied", exc.rule, "refused")
+            self.recorder.record(requester, text, "", "denied", exc.rule, "refused")
             raise
         except UsageError as exc:
-            self._record(requester, text, "", "invalid", "usage", exc.message[:200])
+            self.recorder.record(requester, text, "", "invalid", "usage", exc.message[:200])
             raise
         return Prepared(command, text, requester, decision)
 
@@ -135,24 +140,27 @@ class Pipeline:
     ) -> Result:
         """Run a command's handler against its host. `login` is a password just entered;
         safety refusals waived for an exempt role are appended to `waived`."""
-        if isinstance(command, Help):
-            return help_result(command)
-        if isinstance(command, ShowAudit):
-            return self._audit_result(command)
-        if isinstance(command, SchedulePrune | ScheduleList | ScheduleAction | Mute):
-            from bot.scheduling import schedule_command
-
-            if self.store is None:
-                raise UsageError("this command needs the store (REDIS_URL)")
-            return schedule_command(
-                command,
-                requester or Requester("cli", "cli", "cli"),
-                self.schedules,
+        many = fleet.execute(
+            command,
+            requester,
+            self.policy,
+            self.engines,
+            self.store,
+            lambda one: self.execute(one, progress, login, requester, waived),
+        )
+        if many is not None:  # `hosts`, `use`, or a read over several hosts
+            return many
+        answer = own_verb(command)
+        if answer is not None:
+            state = OwnState(
                 self.policy,
+                lambda: self.engines.names,
+                self.audit,
                 self.store,
-                self.engines.names,
+                self.schedules,
                 self.channel_zones,
             )
+            return answer(command, state, requester)
         # Only the requester's own logins, and only for registries the policy allows.
         owner = requester.user if requester is not None else ""
         lookup = registry_lookup(self.credentials, owner, self.policy.guards, login)
@@ -196,17 +204,19 @@ class Pipeline:
         command = prepared.command
         waived = list(prepared.decision.waived)
         try:
-            if not confirmed and self._needs_confirmation(command):
-                pending_reply = self._ask_confirmation(prepared)
+            gate = None if confirmed else self.confirmation
+            if gate is not None and gate.needed(command):
+                pending_reply = gate.ask(prepared)
                 if pending_reply is not None:
-                    self._record_prepared(prepared, "awaiting confirmation", started)
+                    self.recorder.record_prepared(prepared, "awaiting confirmation", started)
                     return pending_reply
             result = self.execute(command, progress, login, prepared.requester, waived)
             # What this requester may see: Env values of inspect only for admins.
-            result = redact_result(result, command, admin=self.policy.is_admin(prepared.requester))
+            admin = self.policy.is_admin(prepared.requester, command.host)
+            result = redact_result(result, command, admin=admin)
         except Exception as exc:
             reply = self.failure(exc, prepared.text)
-            self._record_prepared(
+            self.recorder.record_prepared(
                 prepared,
                 f"failed: {reply.text[:200]}",
                 started,
@@ -223,7 +233,7 @@ class Pipeline:
         reply = reply_for(
             result, ephemeral=not command.changes_state, context=context, origin=origin
         )
-        self._record_prepared(prepared, "ok" if reply.ok else "failed", started)
+        self.recorder.record_prepared(prepared, "ok" if reply.ok else "failed", started)
         return reply
 
     def run(self, text: str, requester: Requester, *, confirmed: bool = False) -> Reply:
@@ -258,7 +268,7 @@ class Pipeline:
         # well-known paths.
         sockets = (url.removeprefix("unix://"),) if url.startswith("unix://") else ()
         check = Check(self.policy.guards, EngineReferences(self.engines.client(host).api), sockets)
-        exempt = requester is not None and self.policy.exempt(requester)
+        exempt = requester is not None and self.policy.exempt(requester, host)
 
         def admit(kind: str, body: Mapping[str, Any], target: str) -> None:
             try:
@@ -275,60 +285,24 @@ class Pipeline:
 
     # --- confirmations -------------------------------------------------------------------
 
-    def _needs_confirmation(self, command: Command) -> bool:
-        verb = str(getattr(command, "verb", ""))
-        rules = self.policy.confirm
-        if self.confirmations is None:
-            return False
-        if verb in rules.two_person:
-            return True  # a second person, always: neither -f nor a missing listing skips it
-        if verb not in rules.verbs:
-            return False
-        forced = bool(getattr(command, "force", False))
-        if verb == "container:rm" and not forced:
-            return False  # the engine itself refuses to remove a running container
-        return not (forced and verb in rules.force_skips)
-
     def ask(self, prepared: Prepared) -> Reply | None:
         """The preview-and-confirm reply a destructive command needs first, or None."""
         started = time.monotonic()
+        if self.confirmation is None:
+            return None
         try:
-            if not self._needs_confirmation(prepared.command):
+            if not self.confirmation.needed(prepared.command):
                 return None
-            reply = self._ask_confirmation(prepared)
+            reply = self.confirmation.ask(prepared)
         except Exception as exc:
             return self.failure(exc, prepared.text)
         if reply is not None:
-            self._record_prepared(prepared, "awaiting confirmation", started)
+            self.recorder.record_prepared(prepared, "awaiting confirmation", started)
         return reply
 
     def confirm_refusal(self, pending_id: str, clicker: Requester) -> str | None:
-        assert self.confirmations is not None
-        return self._confirm_refusal(self.confirmations.peek(pending_id), clicker)
-
-    def _ask_confirmation(self, prepared: Prepared) -> Reply | None:
-        from bot.render import preview_reply
-
-        command = prepared.command
-        assert self.confirmations is not None
-        client = self.engines.client(command.host)
-        with translate_engine_errors(
-            command.host, self.engines.url(command.host), self.engines.timeout
-        ):
-            shown = preview(command, client)
-        if not shown.items and isinstance(command, ContainerAction):
-            return None  # nothing running to stop: let the engine answer as usual
-        verb = str(getattr(command, "verb", ""))
-        two_person = verb in self.policy.confirm.two_person
-        pending = self.confirmations.create(
-            text=prepared.text,
-            user=prepared.requester.user,
-            channel=prepared.requester.channel,
-            verb=verb,
-            two_person=two_person,
-            ttl=self.policy.confirm.expires_seconds,
-        )
-        return preview_reply(shown, pending)
+        assert self.confirmation is not None
+        return self.confirmation.refusal(self.confirmation.store.peek(pending_id), clicker)
 
     def confirm(
         self,
@@ -344,11 +318,12 @@ class Pipeline:
         again as they are now, user groups included (`groups_of`, from the front end)."""
         from bot.render import error_reply
 
-        assert self.confirmations is not None
-        pending = self.confirmations.peek(pending_id)
-        refusal = self._confirm_refusal(pending, clicker)
+        assert self.confirmation is not None
+        store = self.confirmation.store
+        pending = store.peek(pending_id)
+        refusal = self.confirmation.refusal(pending, clicker)
         if refusal is not None:
-            self._record(
+            self.recorder.record(
                 clicker,
                 pending.text if pending else f"confirm {pending_id}",
                 "",
@@ -357,8 +332,7 @@ class Pipeline:
                 refusal,
             )
             return error_reply(NotAllowed(refusal, rule="confirmation")), None
-        assert pending is not None
-        taken = self.confirmations.take(pending_id)
+        taken = store.take(pending_id)
         if taken is None:
             return error_reply(NotAllowed(messages.confirmation_gone(), rule="confirmation")), None
         groups = groups_of(taken.user) if groups_of is not None else ()
@@ -373,140 +347,27 @@ class Pipeline:
     def cancel(self, pending_id: str, clicker: Requester) -> Reply:
         from bot.render import error_reply, reply_for
 
-        assert self.confirmations is not None
-        pending = self.confirmations.peek(pending_id)
+        assert self.confirmation is not None
+        pending = self.confirmation.store.peek(pending_id)
         if pending is None:
             return error_reply(NotAllowed(messages.confirmation_gone(), rule="confirmation"))
-        if clicker.user != pending.user and not self.policy.is_admin(clicker):
+        if not self.confirmation.may_cancel(pending, clicker):
             return error_reply(
                 NotAllowed(trusted(messages.only_requester(pending.user)), rule="confirmation")
             )
-        self.confirmations.take(pending_id)
-        self._record(clicker, pending.text, "", "cancelled", "confirmation", "cancelled")
+        self.confirmation.store.take(pending_id)
+        self.recorder.record(clicker, pending.text, "", "cancelled", "confirmation", "cancelled")
         return reply_for(
             TextResult(title=messages.cancelled(), text=""),
             ephemeral=False,
             context=f"cancelled by {clicker.mention}",  # a plain context keeps the mention live
         )
 
-    def _confirm_refusal(self, pending: Pending | None, clicker: Requester) -> str | None:
-        if pending is None or pending.expires < time.time():
-            return messages.confirmation_gone()
-        if pending.two_person:
-            if clicker.user == pending.user:
-                return trusted(messages.second_person())
-            if not self.policy.decide(pending.verb, clicker).allowed:
-                return trusted(f"{clicker.mention} may not approve `{pending.verb}`")
-            return None
-        if clicker.user != pending.user:
-            return trusted(messages.only_requester(pending.user))
-        return None
-
     # --- engine-side checks ----------------------------------------------------------------
 
     def _check_targets(self, command: Command, client: Any, requester: Requester) -> None:
-        """Protected containers: only admins may act on them. The label protects when it is
-        there with any value but `false` (`on`, `yes`, empty: people write all of these)."""
+        """Protected containers: only admins may act on them (bot/protection.py)."""
         verb = str(getattr(command, "verb", ""))
-        names: list[str] = []
-        if isinstance(command, ContainerAction | UpdateContainers):
-            names = command.containers
-        elif isinstance(command, RenameContainer | ConnectNetwork):
-            names = [command.container]
-        if not names or verb not in _PROTECTED_VERBS or self.policy.is_admin(requester):
+        if not guards_targets(verb) or self.policy.is_admin(requester):
             return
-        label = self.policy.protected_label
-        for name in names:
-            try:
-                found = inspect(client.api, "container", name)  # as the handler looks it up
-            except docker.errors.NotFound:  # a missing container is the handler's to report
-                continue
-            labels = (found.get("Config") or {}).get("Labels") or {}
-            if INTERNAL_LABEL in labels:  # Dockhand's own bot, Redis or proxy
-                raise NotAllowed(
-                    messages.protected(name, INTERNAL_LABEL), rule=f"protected {INTERNAL_LABEL}"
-                )
-            if label in labels and str(labels[label]).strip().lower() != "false":
-                raise NotAllowed(messages.protected(name, label), rule=f"protected {label}")
-
-    # --- audit -------------------------------------------------------------------------------
-
-    def _record(
-        self,
-        requester: Requester,
-        text: str,
-        host: str,
-        decision: str,
-        rule: str,
-        outcome: str,
-        duration_ms: int = 0,
-        verb: str = "",
-    ) -> None:
-        if self.metrics is not None:
-            label = "denied" if decision == "denied" else outcome_of(outcome)
-            self.metrics.commands.labels(verb=verb or "-", outcome=label).inc()
-            if duration_ms and label == "ok":
-                self.metrics.execution_seconds.labels(verb=verb).observe(duration_ms / 1000)
-        if self.audit is None:
-            return
-        self.audit.record(
-            user=requester.user,
-            channel=requester.channel,
-            host=host,
-            text=text,
-            verb=verb,
-            decision=decision,
-            rule=rule,
-            outcome=outcome,
-            duration_ms=duration_ms,
-        )
-
-    def _record_prepared(
-        self,
-        prepared: Prepared,
-        outcome: str,
-        started: float,
-        decision: str = "allowed",
-        rule: str = "",
-    ) -> None:
-        command = prepared.command
-        self._record(
-            prepared.requester,
-            prepared.text,
-            command.host,
-            decision,
-            rule or prepared.decision.rule + "".join(f"; {w}" for w in prepared.decision.waived),
-            outcome,
-            int((time.monotonic() - started) * 1000),
-            verb=str(getattr(command, "verb", "")),
-        )
-
-    def _audit_result(self, command: ShowAudit) -> Result:
-        from bot.render import audit_result
-
-        if self.audit is None:
-            return TextResult(title="no audit store", text="")
-        since = None
-        if command.since:
-            try:
-                since = time.time() - go_duration(command.since) / 1e9
-            except ValueError as exc:
-                raise UsageError(
-                    f'invalid argument "{command.since}" for "--since" flag: {exc}',
-                    token=command.since,
-                ) from None
-        entries = self.audit.query(
-            user=command.user, verb=command.filter_verb, since=since, limit=command.limit
-        )
-        return audit_result(entries)
-
-
-def help_result(command: Help) -> TextResult:
-    if command.topic:
-        return TextResult(title=f"/docker {command.topic}", text=usage_of(command.topic))
-    width = max(len(path) for path, _ in overview())
-    lines = [f"{path:<{width}}   {summary}" for path, summary in overview()]
-    return TextResult(
-        title="Dockhand: the docker CLI, from chat",
-        text="\n".join(["Commands:", *lines, "", messages.help_footer()]),
-    )
+        refuse_protected(target_labels(command, client), self.policy.protected_label)

@@ -27,6 +27,7 @@ from bot.reply import Reply
 from bot.scheduling import command_verb
 from bot.supervisor import Supervisor
 from config import Settings
+from config.hosts import configured_hosts
 from config.policy import Requester, load_policy
 from handlers.context import Admit
 from handlers.engines import Engines, translate_engine_errors
@@ -77,27 +78,20 @@ class Runtime:
             max_workers=self.settings.workers, thread_name_prefix="dockhand-docker"
         )
         self.supervisor = Supervisor(self.metrics.component_up)
+        # One set of counters for the process: the pipeline's records land in /metrics.
         self.pipeline.metrics = self.metrics
-        self.pipeline.store = self.store
-        self.pipeline.schedules = self.schedules
-        self.pipeline.channel_zones = dict(self.settings.channel_timezones)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, serving: bool = False) -> Runtime:
         engines = Engines(
-            settings.hosts, timeout=settings.docker_timeout, api_version=settings.docker_api_version
+            configured_hosts(settings),
+            timeout=settings.docker_timeout,
+            api_version=settings.docker_api_version,
+            fanout_timeout=settings.fanout_timeout,
         )
         policy = Policy(load_policy(settings.policy_file), settings.admins)
         shared = store.connect(settings.redis_url)
         credentials = Credentials(shared, settings.secret_key, settings.registry_credentials)
-        pipeline = Pipeline(
-            engines,
-            policy,
-            credentials,
-            run_wait=settings.run_wait,
-            audit=Audit(shared),
-            confirmations=ConfirmStore(shared),
-        )
         schedules = Schedules(
             shared,
             timezone=settings.timezone,
@@ -105,9 +99,22 @@ class Runtime:
             lease_ttl=settings.lease_ttl,
             participate=serving,
         )
-        # The bot serves many people: none of them gets the bot host's own registry logins.
-        pipeline.host_credentials = not serving
-        return cls(settings, pipeline, shared, schedules=schedules)
+        metrics = Metrics()
+        pipeline = Pipeline(
+            engines,
+            policy,
+            credentials,
+            run_wait=settings.run_wait,
+            audit=Audit(shared),
+            confirmations=ConfirmStore(shared),
+            metrics=metrics,
+            store=shared,
+            schedules=schedules,
+            channel_zones=settings.channel_timezones,
+            # The bot serves many people: none of them gets the bot host's own registry logins.
+            host_credentials=not serving,
+        )
+        return cls(settings, pipeline, shared, metrics=metrics, schedules=schedules)
 
     def notify(self, channel: str, reply: Reply, thread_ts: str | None = None) -> str | None:
         """Post a job's result or an alert where the team reads it."""

@@ -114,16 +114,18 @@ def bot(clean_engine: Engine, module_redis: RedisServer, tmp_path: Path) -> Iter
     the tests call the job functions themselves, run by run."""
     store = redis.Redis.from_url(module_redis.url)
     store.flushdb()
+    schedules = Schedules(store, participate=False)
     pipeline = Pipeline(
         Engines({"local": clean_engine.url}, timeout=60),
         policy(tmp_path, BINDINGS + TWO_PERSON),
         audit=Audit(store),
         confirmations=ConfirmStore(store),
+        store=store,
+        schedules=schedules,
     )
     settings = Settings(_env_file=None).model_copy(  # type: ignore[call-arg]
         update={"autoheal_backoff": 0.0, "autoheal_restarts": 5}
     )
-    schedules = Schedules(store, participate=False)
     runtime = Runtime(settings, pipeline, store, schedules=schedules)
     posted = Posted()
     runtime.notifier = posted

@@ -1,0 +1,79 @@
+"""When a destructive command must wait for a Confirm click, what it shows while it waits,
+and who may click. The pending commands themselves are kept in bot/confirm.py's store."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from bot import messages
+from bot.confirm import ConfirmStore, Pending
+from bot.policy import Policy, Requester
+from bot.recording import Prepared
+from bot.text import trusted
+from handlers.commands import Command, ContainerAction
+from handlers.engines import Engines, translate_engine_errors
+from handlers.preview import preview
+
+if TYPE_CHECKING:
+    from bot.reply import Reply
+
+
+class Confirmations:
+    def __init__(self, store: ConfirmStore, engines: Engines, policy: Policy) -> None:
+        self.store = store
+        self.engines = engines
+        self.policy = policy
+
+    def needed(self, command: Command) -> bool:
+        verb = str(getattr(command, "verb", ""))
+        rules = self.policy.confirm
+        if verb in rules.two_person:
+            return True  # a second person, always: neither -f nor a missing listing skips it
+        if verb not in rules.verbs:
+            return False
+        forced = bool(getattr(command, "force", False))
+        if verb == "container:rm" and not forced:
+            return False  # the engine itself refuses to remove a running container
+        return not (forced and verb in rules.force_skips)
+
+    def ask(self, prepared: Prepared) -> Reply | None:
+        """The preview and a pending confirmation, or None when there is nothing to confirm
+        (a stop of containers none of which runs: the engine answers as usual)."""
+        from bot.render import preview_reply
+
+        command = prepared.command
+        client = self.engines.client(command.host)
+        with translate_engine_errors(
+            command.host, self.engines.url(command.host), self.engines.timeout
+        ):
+            shown = preview(command, client)
+        if not shown.items and isinstance(command, ContainerAction):
+            return None
+        verb = str(getattr(command, "verb", ""))
+        pending = self.store.create(
+            text=prepared.text,
+            user=prepared.requester.user,
+            channel=prepared.requester.channel,
+            verb=verb,
+            two_person=verb in self.policy.confirm.two_person,
+            ttl=self.policy.confirm.expires_seconds,
+        )
+        return preview_reply(shown, pending)
+
+    def refusal(self, pending: Pending | None, clicker: Requester) -> str | None:
+        """Why `clicker` may not confirm `pending`, or None when they may."""
+        if pending is None or pending.expires < time.time():
+            return messages.confirmation_gone()
+        if pending.two_person:
+            if clicker.user == pending.user:
+                return trusted(messages.second_person())
+            if not self.policy.decide(pending.verb, clicker).allowed:
+                return trusted(f"{clicker.mention} may not approve `{pending.verb}`")
+            return None
+        if clicker.user != pending.user:
+            return trusted(messages.only_requester(pending.user))
+        return None
+
+    def may_cancel(self, pending: Pending, clicker: Requester) -> bool:
+        return clicker.user == pending.user or self.policy.is_admin(clicker)

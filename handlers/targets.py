@@ -1,0 +1,39 @@
+"""The labels of the containers a command acts on, looked up as its handler will look them
+up: what the bot's protection rule (bot/protection.py) judges before anything changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import docker.errors
+
+from handlers.commands import (
+    Command,
+    ConnectNetwork,
+    ContainerAction,
+    RenameContainer,
+    UpdateContainers,
+)
+from handlers.engine_api import inspect
+
+
+def target_names(command: Command) -> list[str]:
+    """The containers a command changes, as typed."""
+    if isinstance(command, ContainerAction | UpdateContainers):
+        return list(command.containers)
+    if isinstance(command, RenameContainer | ConnectNetwork):
+        return [command.container]
+    return []
+
+
+def target_labels(command: Command, client: Any) -> dict[str, dict[str, str]]:
+    """Each existing target's labels, by the name it was given; a missing container is left
+    out (the handler reports it in its own words and order)."""
+    found: dict[str, dict[str, str]] = {}
+    for name in target_names(command):
+        try:
+            attrs = inspect(client.api, "container", name)
+        except docker.errors.NotFound:
+            continue
+        found[name] = dict((attrs.get("Config") or {}).get("Labels") or {})
+    return found
