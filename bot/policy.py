@@ -57,7 +57,9 @@ class Policy:
         """No policy file: the fresh-install defaults decide."""
         return self.document is None
 
-    def roles_of(self, requester: Requester) -> tuple[str, ...]:
+    def roles_of(self, requester: Requester, host: str | None = None) -> tuple[str, ...]:
+        """The requester's roles on `host`. A binding limited to hosts (`hosts: [staging*]`)
+        counts only on a host it names: without a host, only unlimited bindings count."""
         named_admin = ("admin",) if requester.user in self.admins else ()
         doc = self.document
         if doc is None:
@@ -69,17 +71,20 @@ class Policy:
             *(
                 b.role
                 for b in doc.bindings
-                if requester.user in b.users
-                or requester.channel in b.channels
-                or set(requester.groups) & set(b.groups)
+                if _on_host(b.hosts, host)
+                and (
+                    requester.user in b.users
+                    or requester.channel in b.channels
+                    or set(requester.groups) & set(b.groups)
+                )
             ),
         ]
         if not roles and doc.default_role:
             roles.append(doc.default_role)
         return tuple(dict.fromkeys(roles))
 
-    def decide(self, verb: str, requester: Requester) -> Decision:
-        roles = self.roles_of(requester)
+    def decide(self, verb: str, requester: Requester, host: str | None = None) -> Decision:
+        roles = self.roles_of(requester, host)
         if not roles:
             return Decision(False, "no role")
         catalog = self.document.all_roles() if self.document else BUILTIN_ROLES
@@ -97,16 +102,16 @@ class Policy:
             return Decision(False, OPEN_RULE, roles, hint=messages.open_denial(requester.user))
         return Decision(False, f"roles {', '.join(roles)} do not allow {verb}", roles)
 
-    def is_admin(self, requester: Requester) -> bool:
-        return "admin" in self.roles_of(requester)
+    def is_admin(self, requester: Requester, host: str | None = None) -> bool:
+        return "admin" in self.roles_of(requester, host)
 
-    def exempt(self, requester: Requester) -> bool:
-        return bool(set(self.roles_of(requester)) & set(self.guards.exempt_roles))
+    def exempt(self, requester: Requester, host: str | None = None) -> bool:
+        return bool(set(self.roles_of(requester, host)) & set(self.guards.exempt_roles))
 
     def authorize(self, command: Command, requester: Requester) -> tuple[Command, Decision]:
         """The command as it may run (guard defaults applied) and the decision; or NotAllowed."""
         verb = str(getattr(command, "verb", ""))
-        decision = self.decide(verb, requester)
+        decision = self.decide(verb, requester, host=command.host)
         if not decision.allowed:
             # Dockhand's own wording: the requester's mention, a verb from the parser's
             # table, the policy's rule, the how-to. Nothing typed or from the engine.
@@ -118,7 +123,13 @@ class Policy:
         try:
             return check_command(command, self.guards), decision
         except Refusal as refusal:
-            if not self.exempt(requester):
+            if not self.exempt(requester, command.host):
                 raise
             waived = (f"{refusal.rule} waived for {', '.join(decision.roles)}",)
             return command, Decision(True, decision.rule, decision.roles, waived)
+
+
+def _on_host(globs: list[str], host: str | None) -> bool:
+    if not globs:
+        return True
+    return host is not None and any(fnmatchcase(host, glob) for glob in globs)

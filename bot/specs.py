@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from bot.argparsing import DockerArgumentParser, Spec, add_filter, parse_filters
 from handlers import commands as c
+from handlers.hosts import ListHosts, UseHost
 
 Options = Callable[[DockerArgumentParser], None]
 
@@ -522,6 +523,15 @@ def mute(p: DockerArgumentParser) -> None:
     p.add_argument("duration", nargs="?", metavar="DURATION", help="How long (default 1h)")
 
 
+def host_list(p: DockerArgumentParser) -> None:
+    p.flag("-q", "--quiet", help="Only display host names")
+
+
+def use_host(p: DockerArgumentParser) -> None:
+    p.add_argument("name", nargs="?", metavar="HOST")
+    p.flag("--unset", help="Go back to the default host")
+
+
 def help_topic(p: DockerArgumentParser) -> None:
 
     p.add_argument("topic", nargs="*", metavar="COMMAND")
@@ -932,6 +942,23 @@ SPECS: tuple[Spec, ...] = (
         schedule_id,
         with_verb("schedule:run"),
         c.ScheduleAction,
+    ),
+    Spec(
+        "hosts",
+        "List the configured Docker hosts: reachable, engine version, latency",
+        "[-q]",
+        host_list,
+        fields,
+        ListHosts,
+        aliases=("host ls", "host list"),
+    ),
+    Spec(
+        "use",
+        "Set this channel's default host (-H still wins); alone: show it",
+        "[HOST | --unset]",
+        use_host,
+        fields,
+        UseHost,
     ),
     Spec(
         "mute",

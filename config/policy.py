@@ -63,6 +63,7 @@ BUILTIN_ROLES: dict[str, list[str]] = {
         "registry:*",
         "schedule:*",
         "alert:mute",
+        "host:use",
     ],
     "admin": ["*"],
 }
@@ -88,6 +89,8 @@ class Binding(BaseModel):
     users: list[str] = Field(default_factory=list)
     groups: list[str] = Field(default_factory=list)
     channels: list[str] = Field(default_factory=list)
+    #: host-name globs the binding holds on (`[staging*]`); empty: every host
+    hosts: list[str] = Field(default_factory=list)
 
 
 def _bytes(value: object) -> object:

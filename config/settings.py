@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     docker_host: str = Field(DEFAULT_DOCKER_HOST, validation_alias="DOCKER_HOST")
     # More engines by name, as JSON: {"prod": "tcp://10.0.0.5:2376"}. DOCKER_HOST is `local`.
     extra_hosts: dict[str, str] = Field(default_factory=dict, validation_alias="DOCKHAND_HOSTS")
+    # The engines by name with TLS material and SSH (YAML, config/hosts.py), beside the policy.
+    hosts_file: Path | None = Field(None, validation_alias="DOCKHAND_HOSTS_FILE")
+    # Seconds each host gets to answer its part of a fan-out (`-H all`, `/docker hosts`):
+    # a host that is slower is shown as an error row and the others are not held up.
+    fanout_timeout: float = Field(10.0, gt=0, le=300, validation_alias="DOCKHAND_FANOUT_TIMEOUT")
     docker_api_version: str = Field("auto", validation_alias="DOCKHAND_DOCKER_API_VERSION")
     docker_timeout: float = Field(30.0, gt=0, validation_alias="DOCKHAND_DOCKER_TIMEOUT")
 

@@ -5,28 +5,47 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 import docker
+import docker.constants
 import docker.errors
+import docker.tls
+import requests
 import requests.exceptions
 
+from config.hosts import HostConfig, as_configs
 from handlers.errors import (
     EngineError,
     EngineLost,
     EngineTimeout,
+    EngineTLSRefused,
     EngineUnreachable,
     NoSuchObject,
     UsageError,
 )
 
+#: the API version a client starts with before it asks the engine for its own
+_NEGOTIATE_FROM = docker.constants.MINIMUM_DOCKER_API_VERSION
+
 
 class Engines:
-    """One cached DockerClient per configured host; every request has a timeout."""
+    """One cached DockerClient per configured host; every request has a timeout. A host is a
+    URL or a HostConfig (TLS material, SSH, its own timeout: config/hosts.py)."""
 
-    def __init__(self, hosts: Mapping[str, str], *, timeout: float, api_version: str = "auto"):
-        self._hosts = dict(hosts)
+    def __init__(
+        self,
+        hosts: Mapping[str, str | HostConfig],
+        *,
+        timeout: float,
+        api_version: str = "auto",
+        fanout_timeout: float = 10.0,
+    ):
+        self._hosts = as_configs(hosts)
         self._timeout = timeout
         self._api_version = api_version
+        #: how long each host gets to answer its part of a fan-out
+        self.fanout_timeout = fanout_timeout
         self._clients: dict[str, docker.DockerClient] = {}
         self._lock = threading.Lock()
 
@@ -38,32 +57,95 @@ class Engines:
     def timeout(self) -> float:
         return self._timeout
 
-    def url(self, host: str) -> str:
+    def config(self, host: str) -> HostConfig:
         try:
             return self._hosts[host]
         except KeyError:
             known = ", ".join(f"`{name}`" for name in self._hosts)
             raise UsageError(f"unknown host `{host}`; configured: {known}", token=host) from None
 
+    def url(self, host: str) -> str:
+        return self.config(host).url
+
+    def timeout_of(self, host: str) -> float:
+        return self.config(host).timeout or self._timeout
+
     def client(self, host: str) -> docker.DockerClient:
         """The client for `host`, created on first use (which may ask the engine its version)."""
-        url = self.url(host)
+        config = self.config(host)
         with self._lock:
             found = self._clients.get(host)
         if found is not None:
             return found
-        with translate_engine_errors(host, url, self._timeout):
-            made = docker.DockerClient(
-                base_url=url, version=self._api_version, timeout=self._timeout
-            )
+        timeout = config.timeout or self._timeout
+        with translate_engine_errors(host, config.url, timeout):
+            made = connect(config, api_version=self._api_version, timeout=timeout)
         with self._lock:
             return self._clients.setdefault(host, made)
+
+    def forget(self, host: str) -> None:
+        """Drop a host's cached client (its pooled connections), e.g. after it failed."""
+        with self._lock:
+            gone = self._clients.pop(host, None)
+        if gone is not None:
+            gone.close()
 
     def close(self) -> None:
         with self._lock:
             for made in self._clients.values():
                 made.close()
             self._clients.clear()
+
+
+def connect(config: HostConfig, *, api_version: str, timeout: float) -> docker.DockerClient:
+    """A docker-py client for one engine, TLS and SSH as its config says."""
+    tls: docker.tls.TLSConfig | bool = False
+    if config.tls is not None:
+        material = config.tls
+        cert = (str(material.cert), str(material.key)) if material.cert and material.key else None
+        tls = docker.tls.TLSConfig(
+            client_cert=cert,
+            ca_cert=str(material.ca) if material.ca else None,
+            verify=material.verify,
+        )
+    url = config.url
+    if url.startswith("https://"):
+        url = "tcp://" + url.removeprefix("https://")
+        tls = tls or docker.tls.TLSConfig(verify=True)
+    # A fixed version first: negotiating it is a request, and it must already go out with
+    # the host's own CA (below), not the environment's.
+    client = docker.DockerClient(
+        base_url=url,
+        version=_NEGOTIATE_FROM if api_version == "auto" else api_version,
+        timeout=timeout,
+        tls=tls,
+        use_ssh_client=config.ssh_client == "openssh",
+    )
+    _keep_configured_ca(client.api)
+    if api_version == "auto":
+        try:
+            client.api._version = client.api._retrieve_server_version()
+        except BaseException:
+            client.close()
+            raise
+    return client
+
+
+def _keep_configured_ca(api: requests.Session) -> None:
+    """requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE replace the session's `verify` (the
+    host's CA) on every request; many ops hosts set them, and the handshake then fails with
+    "unable to get local issuer certificate". The host's own CA wins; proxies from the
+    environment still apply."""
+    merge = api.merge_environment_settings
+
+    def merged(url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Any:
+        settings = merge(url, proxies, stream, verify, cert)
+        if verify is None:
+            settings["verify"] = api.verify
+        return settings
+
+    # An instance attribute shadows the method for this session only.
+    setattr(api, "merge_environment_settings", merged)  # noqa: B010
 
 
 @contextmanager
@@ -82,6 +164,9 @@ def translate_engine_errors(
         raise EngineError(explain(exc)) from exc
     except (requests.exceptions.Timeout, TimeoutError) as exc:
         raise EngineTimeout(host, timeout) from exc
+    except requests.exceptions.SSLError as exc:
+        # Before ConnectionError (its parent): a wrong CA or certificate is not "down".
+        raise EngineTLSRefused(host, url, _tls_reason(exc)) from exc
     except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
         # Refused or missing socket: never reached. Aborted or cut short: it went away while
         # the command ran, and part of it may be done.
@@ -97,8 +182,31 @@ def translate_engine_errors(
     except docker.errors.DockerException as exc:
         # from_env/version negotiation wraps the connection failure in a plain DockerException.
         if "Error while fetching server API version" in str(exc):
+            cause = _ssl_cause(exc)
+            if cause is not None:
+                raise EngineTLSRefused(host, url, _tls_reason(cause)) from exc
             raise EngineUnreachable(host, url) from exc
         raise EngineError(str(exc)) from exc
+
+
+def _ssl_cause(exc: BaseException) -> BaseException | None:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, requests.exceptions.SSLError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _tls_reason(exc: BaseException) -> str:
+    """The handshake's own reason (`certificate verify failed: unable to get local issuer
+    certificate`), without urllib3's wrapping."""
+    text = str(exc)
+    for known in ("certificate verify failed", "tlsv1 alert", "sslv3 alert", "wrong version"):
+        at = text.find(known)
+        if at >= 0:
+            return text[at:].split("')")[0].split(" (_ssl")[0].rstrip(")'\" ")
+    return "the TLS handshake failed"
 
 
 def _lost(exc: Exception) -> bool:

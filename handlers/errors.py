@@ -7,6 +7,7 @@
      +-- EngineError              the engine refused (its own explanation)
      |    +-- NoSuchObject        404: no such container, image, network...
      |    +-- EngineUnreachable   cannot connect to the engine at all
+     |    |    +-- EngineTLSRefused  connected, but the TLS handshake failed (CA, certificate)
      |    +-- EngineLost          the connection broke while a command was running
      |    +-- EngineTimeout       the engine did not answer in time
 
@@ -82,6 +83,21 @@ class EngineUnreachable(EngineError):
         super().__init__(f"cannot reach Docker at {host} ({url})")
         self.host = host
         self.url = url
+
+
+class EngineTLSRefused(EngineUnreachable):
+    """The engine answered but the TLS handshake failed: a wrong CA, an expired or
+    mismatched certificate. Said as such, since "cannot reach" would send people to the
+    network instead of the certificates."""
+
+    def __init__(self, host: str, url: str, reason: str) -> None:
+        super().__init__(host, url)
+        self.message = (
+            f"TLS handshake with Docker at {host} ({url}) failed: {reason}; check the host's "
+            "tls ca, cert and key in the hosts file"
+        )
+        self.args = (self.message,)
+        self.reason = reason
 
 
 class EngineLost(EngineError):

@@ -91,6 +91,8 @@ class Engine:
     root: Path
     process: Process | None = None
     _client: docker.DockerClient | None = None
+    #: more dockerd flags (a TLS listener on a loopback port)
+    extra_args: tuple[str, ...] = ()
 
     @property
     def socket(self) -> Path:
@@ -123,6 +125,7 @@ class Engine:
                 "--ip-masq=false",
                 "--insecure-registry",
                 "127.0.0.0/8",
+                *self.extra_args,
             ],
             stdout=log.open("ab"),
             stderr=subprocess.STDOUT,
@@ -327,8 +330,8 @@ class Rig:
         self.root = Path(tempfile.mkdtemp(prefix="dh-rig-", dir="/tmp"))
         self._started: list[Engine | Registry | RedisServer] = []
 
-    def engine(self, name: str = "engine") -> Engine:
-        engine = Engine(self.root / name)
+    def engine(self, name: str = "engine", extra_args: tuple[str, ...] = ()) -> Engine:
+        engine = Engine(self.root / name, extra_args=extra_args)
         self._started.append(engine)
         engine.start()
         return engine

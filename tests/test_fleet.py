@@ -1,0 +1,299 @@
+"""Many engines from one pipeline, on the real rig: three engines (one behind TLS on a
+loopback port, with a CA made here), `-H all` merged with a HOST column and checked against
+the docker CLI per engine, an engine stopped mid-test as one error row, the TLS CA right and
+wrong, `/docker hosts`, and a channel's default host kept in Redis."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+
+from bot.fleet import CHANNEL_HOSTS
+from bot.pipeline import Pipeline
+from bot.policy import Policy, Requester
+from bot.reply import Reply
+from bot.terminal import stdout_text
+from config.hosts import TLS, HostConfig
+from handlers.engines import Engines
+from handlers.fleet import FleetResult
+from handlers.hosts import HostsResult
+from tests.rig import TEST_IMAGE, Engine, RedisServer, Rig, free_port
+from tests.tls_ca import Material, dockerd_tls_args, make_ca
+
+ME = Requester("cli", "cli", "cli")
+FORMAT = "{{.ID}}\t{{.Names}}\t{{.Image}}\t{{.Status}}"
+
+
+@dataclass
+class Fleet:
+    local: Engine
+    plain: Engine
+    secure: Engine
+    material: Material
+    port: int
+
+    @property
+    def tls_url(self) -> str:
+        return f"tcp://127.0.0.1:{self.port}"
+
+    def tls(self, material: Material | None = None) -> HostConfig:
+        used = material or self.material
+        return HostConfig(
+            url=self.tls_url, tls=TLS(ca=used.ca, cert=used.client_cert, key=used.client_key)
+        )
+
+    def hosts(self) -> dict[str, str | HostConfig]:
+        return {"local": self.local.url, "plain": self.plain.url, "secure": self.tls()}
+
+    def by_name(self) -> dict[str, Engine]:
+        return {"local": self.local, "plain": self.plain, "secure": self.secure}
+
+
+@pytest.fixture(scope="module")
+def fleet(rig: Rig, engine: Engine) -> Iterator[Fleet]:
+    material = make_ca(rig.root / "fleet-ca")
+    port = free_port()
+    plain = rig.engine("fleet-plain")
+    secure = rig.engine("fleet-tls", extra_args=dockerd_tls_args(material, port))
+    for each in (plain, secure):
+        each.import_busybox(TEST_IMAGE)
+    engine.create_containers(2, prefix="fleet-local-")
+    plain.create_containers(3, prefix="fleet-plain-")
+    secure.create_containers(4, prefix="fleet-secure-")
+    yield Fleet(engine, plain, secure, material, port)
+    for each in (engine, plain, secure):
+        each.remove_all_containers()
+    plain.stop()
+    secure.stop()
+
+
+def pipeline_for(hosts: dict[str, str | HostConfig], **kwargs: float) -> Pipeline:
+    return Pipeline(Engines(hosts, timeout=10, **kwargs), Policy(None, admins=["U0ADMIN"]))
+
+
+def rows_by_host(result: FleetResult) -> dict[str, list[list[str]]]:
+    table = result.table()
+    out: dict[str, list[list[str]]] = {}
+    for row in table.rows:
+        out.setdefault(row[0], []).append(row[1:])
+    return out
+
+
+def test_ps_all_is_each_engines_listing_under_a_host_column(fleet: Fleet) -> None:
+    pipeline = pipeline_for(fleet.hosts())
+    try:
+        reply = pipeline.run(f"-H all ps -a --format '{FORMAT}'", ME)
+        assert reply.ok, reply.text
+        assert isinstance(reply.result, FleetResult)
+        shown = rows_by_host(reply.result)
+        assert list(shown) == ["local", "plain", "secure"]
+        for name, engine in fleet.by_name().items():
+            cli = engine.cli("ps", "-a", "--format", FORMAT).stdout.splitlines()
+            assert [row[0] for row in shown[name]] == cli, name
+        # The default table: the CLI's columns behind HOST, the CLI's IDs in its order.
+        table = pipeline.run("-H all ps -a", ME)
+        assert isinstance(table.result, FleetResult)
+        grid = table.result.table()
+        assert grid.columns[:3] == ["HOST", "CONTAINER ID", "IMAGE"]
+        for name, engine in fleet.by_name().items():
+            ids = engine.cli("ps", "-a", "-q").stdout.split()
+            assert [row[0] for row in rows_by_host(table.result)[name]] == ids
+        # The terminal prints one aligned table with its header; Slack gets it in blocks.
+        text = stdout_text(table)
+        assert text.splitlines()[0].split()[:3] == ["HOST", "CONTAINER", "ID"]
+        assert "fleet-secure-3" in text and "fleet-plain-0" in text
+        blocks = str(table.blocks)
+        assert "HOST" in blocks and "secure" in blocks
+    finally:
+        pipeline.engines.close()
+
+
+def test_a_glob_picks_hosts_and_other_reads_fan_out(fleet: Fleet) -> None:
+    pipeline = pipeline_for(fleet.hosts())
+    try:
+        reply = pipeline.run("-H 's*' images -q", ME)
+        assert isinstance(reply.result, FleetResult)
+        assert [a.host for a in reply.result.answers] == ["secure"]
+        version = pipeline.run("-H all version", ME)
+        assert isinstance(version.result, FleetResult) and version.ok
+        for name, engine in fleet.by_name().items():
+            cli = engine.cli("version", "--format", "{{.Server.Version}}").stdout.strip()
+            assert rows_by_host(version.result)[name][0][0] == cli
+        info = pipeline.run("-H all info", ME)
+        assert isinstance(info.result, FleetResult)
+        for name, engine in fleet.by_name().items():
+            count = engine.cli("info", "--format", "{{.Containers}}").stdout.strip()
+            assert rows_by_host(info.result)[name][0][2] == count
+        df = pipeline.run("-H all system df", ME)
+        assert isinstance(df.result, FleetResult)
+        assert {row[0] for row in df.result.table().rows} == {"local", "plain", "secure"}
+        refused = pipeline.run("-H all rm -f x", ME)
+        assert not refused.ok and "`-H all` is for reads" in refused.text
+    finally:
+        pipeline.engines.close()
+
+
+def test_an_engine_stopped_mid_test_is_one_error_row(rig: Rig, fleet: Fleet) -> None:
+    doomed = rig.engine("fleet-doomed")
+    hosts = {**fleet.hosts(), "doomed": doomed.url}
+    pipeline = pipeline_for(hosts)
+    try:
+        began = time.monotonic()
+        first = pipeline.run("-H all ps -a -q", ME)
+        all_up = time.monotonic() - began
+        assert first.ok, first.text
+        doomed.stop()
+        began = time.monotonic()
+        reply = pipeline.run("-H all ps -a -q", ME)
+        one_down = time.monotonic() - began
+        assert isinstance(reply.result, FleetResult)
+        shown = rows_by_host(reply.result)
+        assert shown["doomed"] == [[f"cannot reach Docker at doomed ({doomed.url})"]]
+        for name, engine in fleet.by_name().items():
+            assert [r[0] for r in shown[name]] == engine.cli("ps", "-a", "-q").stdout.split()
+        assert not reply.ok  # the terminal's exit status says a host is missing
+        assert reply.result.table().marks[-1] == "error"
+        # The others answered in the same time: nobody waited for the dead engine.
+        assert one_down < all_up + 1.0
+        listing = pipeline.run("hosts", ME)
+        assert isinstance(listing.result, HostsResult)
+        states = {h.name: h.reachable for h in listing.result.hosts}
+        assert states == {"local": True, "plain": True, "secure": True, "doomed": False}
+    finally:
+        pipeline.engines.close()
+        doomed.stop()
+
+
+def test_a_late_engine_is_answered_for_at_its_deadline(rig: Rig, fleet: Fleet) -> None:
+    """An engine that accepts the connection and never answers (a listener nobody serves):
+    its row says so at the fan-out deadline, the others are there."""
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        hosts = {**fleet.hosts(), "silent": f"tcp://127.0.0.1:{port}"}
+        pipeline = pipeline_for(hosts, fanout_timeout=1.0)
+        try:
+            began = time.monotonic()
+            reply = pipeline.run("-H all ps -a -q", ME)
+            spent = time.monotonic() - began
+            assert isinstance(reply.result, FleetResult)
+            shown = rows_by_host(reply.result)
+            assert shown["silent"] == [["no answer within 1 s"]]
+            assert set(shown) == {"local", "plain", "secure", "silent"}
+            assert spent < 3.0
+        finally:
+            pipeline.engines.close()
+
+
+def test_tls_with_the_right_ca_works_even_under_an_environment_bundle(
+    fleet: Fleet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Many ops hosts point requests at the system bundle; the host's own CA must still win.
+    bundle = Path("/etc/ssl/certs/ca-certificates.crt")
+    if bundle.exists():
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+        monkeypatch.setenv("CURL_CA_BUNDLE", str(bundle))
+    pipeline = pipeline_for({"local": fleet.local.url, "secure": fleet.tls()})
+    try:
+        reply = pipeline.run("-H secure ps -a -q", ME)
+        assert reply.ok, reply.text
+        m = fleet.material
+        cli = fleet.secure.cli(
+            "--tlsverify",
+            "--tlscacert",
+            str(m.ca),
+            "--tlscert",
+            str(m.client_cert),
+            "--tlskey",
+            str(m.client_key),
+            "-H",
+            fleet.tls_url,
+            "ps",
+            "-a",
+            "-q",
+        )
+        assert stdout_text(reply).split() == cli.stdout.split()
+        listing = pipeline.run("hosts", ME)
+        assert isinstance(listing.result, HostsResult)
+        secure = next(h for h in listing.result.hosts if h.name == "secure")
+        assert secure.reachable and secure.transport == "tcp+tls" and secure.latency_ms
+    finally:
+        pipeline.engines.close()
+
+
+def test_tls_with_a_wrong_ca_is_refused_with_a_clear_message(rig: Rig, fleet: Fleet) -> None:
+    stranger = make_ca(rig.root / "stranger-ca", name="not-the-engines-ca")
+    wrong = HostConfig(
+        url=fleet.tls_url,
+        tls=TLS(ca=stranger.ca, cert=fleet.material.client_cert, key=fleet.material.client_key),
+    )
+    # The engine's CA but a client certificate it never signed: the engine refuses us.
+    unknown = HostConfig(
+        url=fleet.tls_url,
+        tls=TLS(ca=fleet.material.ca, cert=stranger.client_cert, key=stranger.client_key),
+    )
+    pipeline = pipeline_for({"local": fleet.local.url, "wrong": wrong, "unknown": unknown})
+    try:
+        reply = pipeline.run("-H wrong ps", ME)
+        assert not reply.ok
+        assert reply.text.startswith(f"TLS handshake with Docker at wrong ({fleet.tls_url}) failed")
+        assert "certificate verify failed" in reply.text
+        assert "hosts file" in reply.text
+        refused = pipeline.run("-H unknown ps", ME)
+        assert not refused.ok
+        assert refused.text.startswith("TLS handshake with Docker at unknown"), refused.text
+        listing = pipeline.run("hosts", ME)
+        assert isinstance(listing.result, HostsResult)
+        rows = {h.name: h for h in listing.result.hosts}
+        assert not rows["wrong"].reachable and "certificate verify failed" in rows["wrong"].error
+        assert rows["local"].reachable
+    finally:
+        pipeline.engines.close()
+
+
+def _ids(reply: Reply) -> list[str]:
+    return stdout_text(reply).split()
+
+
+def test_use_sets_the_channels_default_host_in_redis(
+    fleet: Fleet, redis_server: RedisServer
+) -> None:
+    store = redis.Redis.from_url(redis_server.url)
+    store.delete(CHANNEL_HOSTS)
+    pipeline = pipeline_for(fleet.hosts())
+    pipeline.store = store
+    admin = Requester("U0ADMIN", "C0FLEET", "slack")
+    viewer = Requester("U0VIEWER", "C0FLEET", "slack")
+    try:
+        denied = pipeline.run("use plain", viewer)
+        assert not denied.ok and "may not run `host:use`" in denied.text
+        said = pipeline.run("use plain", admin)
+        assert said.ok, said.text
+        assert store.hget(CHANNEL_HOSTS, "C0FLEET") == b"plain"
+        plain_ids = fleet.plain.cli("ps", "-a", "-q").stdout.split()
+        local_ids = fleet.local.cli("ps", "-a", "-q").stdout.split()
+        reply = pipeline.run("ps -a -q", viewer)
+        assert _ids(reply) == plain_ids
+        assert "plain ·" in str(reply.blocks)  # the reply says which host answered
+        assert _ids(pipeline.run("-H local ps -a -q", viewer)) == local_ids
+        elsewhere = Requester("U0VIEWER", "C0OTHER", "slack")
+        assert _ids(pipeline.run("ps -a -q", elsewhere)) == local_ids
+        listing = pipeline.run("hosts", viewer)
+        assert isinstance(listing.result, HostsResult)
+        assert listing.result.channel_default == "plain"
+        unknown = pipeline.run("use nowhere", admin)
+        assert not unknown.ok and "unknown host `nowhere`" in unknown.text
+        assert pipeline.run("use --unset", admin).ok
+        assert store.hget(CHANNEL_HOSTS, "C0FLEET") is None
+        assert _ids(pipeline.run("ps -a -q", viewer)) == local_ids
+    finally:
+        store.delete(CHANNEL_HOSTS)
+        pipeline.engines.close()
