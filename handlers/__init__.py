@@ -8,7 +8,7 @@ from typing import Any
 import docker
 
 from handlers import commands as c
-from handlers import containers, images, networks, objects, system, volumes
+from handlers import containers, image_update, images, networks, objects, system, updates, volumes
 from handlers.context import Context
 from handlers.results import Result
 
@@ -49,6 +49,8 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.ShowInfo: _plain(system.show_info),
     c.DiskUsage: _plain(system.disk_usage),
     c.Prune: system.prune,
+    c.CheckUpdates: updates.check_updates,
+    c.UpdateImage: image_update.update_image,
 }
 
 

@@ -589,6 +589,28 @@ class UpdateContainers(Mutation):
         return self
 
 
+class CheckUpdates(Command):
+    """`updates`: does each running container's registry serve a newer image for its
+    reference? A read: it asks registries, changes nothing."""
+
+    verb: Literal["image:updates"] = "image:updates"
+    filters: Filters = Field(default_factory=dict)
+    all: bool = False
+
+
+class UpdateImage(Mutation):
+    """`update-image`: pull the container's image reference, recreate it on the new image
+    with the same configuration, roll back when the new one does not come up."""
+
+    verb: Literal["container:update-image"] = "container:update-image"
+    container: str
+    #: seconds to wait for a healthcheck to say healthy
+    timeout: int = Field(300, ge=1, le=3600, title="--timeout")
+    #: seconds a container without a healthcheck must keep running
+    grace: int = Field(10, ge=0, le=600, title="--grace")
+    long_running: ClassVar[bool] = True
+
+
 class Prune(Mutation):
     """container, image, network, volume and system prune."""
 
@@ -737,7 +759,7 @@ PRUNE_KINDS = {
 
 class SchedulePrune(Mutation):
     verb: Literal["schedule:add"] = "schedule:add"
-    task: Literal["prune", "health"] = "prune"
+    task: Literal["prune", "health", "updates"] = "prune"
     kind: str | None = Field(None, title="KIND")
     all: bool = False
     filters: Filters = Field(default_factory=dict)
@@ -746,6 +768,8 @@ class SchedulePrune(Mutation):
     target_host: str | None = Field(None, title="--host")
     channel: str | None = Field(None, title="--channel")
     autoheal: bool = False
+    #: updates: when containers labelled dockhand.update=auto may be updated (HH:MM-HH:MM)
+    window: str | None = Field(None, title="--window")
 
     @model_validator(mode="after")
     def _when(self) -> SchedulePrune:
@@ -793,6 +817,8 @@ AnyCommand = Annotated[
     | ContainerStats
     | ContainerTop
     | UpdateContainers
+    | CheckUpdates
+    | UpdateImage
     | Prune
     | PullImage
     | PushImage

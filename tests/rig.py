@@ -182,9 +182,12 @@ class Engine:
             [binary, *args], env=env, capture_output=True, text=True, check=check, timeout=timeout
         )
 
-    def import_busybox(self, reference: str = TEST_IMAGE, extra: bytes = b"") -> str:
+    def import_busybox(
+        self, reference: str = TEST_IMAGE, extra: bytes = b"", changes: list[str] | None = None
+    ) -> str:
         """Build the busybox test image offline (docker import of a tarball). `extra` goes
-        into /extra, which makes a layer no other image shares."""
+        into /extra, which makes a layer no other image shares; `changes` are Dockerfile
+        instructions as `docker import --change` takes them (default: CMD ["/bin/sh"])."""
         busybox = shutil.which("busybox") or "/bin/busybox"
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w") as tar:
@@ -199,7 +202,10 @@ class Engine:
                 tar.addfile(blob, io.BytesIO(extra))
         repository, _, tag = reference.rpartition(":")
         answer = self.client().api.import_image_from_data(
-            buffer.getvalue(), repository=repository, tag=tag, changes=['CMD ["/bin/sh"]']
+            buffer.getvalue(),
+            repository=repository,
+            tag=tag,
+            changes=changes if changes is not None else ['CMD ["/bin/sh"]'],
         )
         return str(answer)
 
