@@ -13,6 +13,38 @@ def running(text: str) -> str:
     return f":hourglass_flowing_sand: running `/docker {text}`…"
 
 
+def received(text: str) -> str:
+    """The acknowledgement of a slash command. Slack lets no one take it back (see
+    bot/response_urls.py), so it says only what stays true once the answer is there. The
+    typed text is escaped: it is the user's, not Dockhand's wording."""
+    from bot.text import clip
+
+    return f"`/docker {clip(text, 500)}`: received, the answer follows below"
+
+
+def shared_by(user_mention: str) -> str:
+    return f"shared by {user_mention}"
+
+
+def shared_in(channel: str) -> str:
+    return f":mega: you shared this in <#{channel}>"
+
+
+def share_failed(channel: str) -> str:
+    return (
+        f":warning: this could not be posted in <#{channel}> (is Dockhand invited? "
+        "`/invite @dockhand`); it stays here, for you"
+    )
+
+
+def share_expired() -> str:
+    return "This result is no longer kept for sharing (an hour at most): run the command again."
+
+
+def share_hint() -> str:
+    return "`/docker --share COMMAND` posts a read's answer in the channel"
+
+
 def apology(reference: str) -> str:
     return f"Sorry, something went wrong on our side. Reference `{reference}` is in the bot's log."
 

@@ -64,6 +64,7 @@ from handlers.results import (
     Result,
     Table,
     TableResult,
+    TextResult,
 )
 
 log = logging.getLogger("dockhand.render")
@@ -257,6 +258,21 @@ def _excerpt(result: Result, body: str) -> tuple[list[str], Upload | None]:
     return ([note, *shown] if tail else [*shown, note]), upload
 
 
+def text_pages(body: str) -> list[list[str]]:
+    """A long text's lines in pages of at most BODY_LIMIT characters each (as shown in a
+    code block: long lines cut), whole lines only; always at least one page."""
+    pages: list[list[str]] = [[]]
+    size = 0
+    for line in body.splitlines():
+        grows = min(len(code_line(line, LINE_LIMIT)), LINE_LIMIT) + 1
+        if pages[-1] and size + grows > BODY_LIMIT:
+            pages.append([])
+            size = 0
+        pages[-1].append(line)
+        size += grows
+    return pages
+
+
 def _context_text(context: str) -> Mrkdwn:
     """The context line callers pass: Dockhand's wording (host, duration, who did it). Marked
     `trusted` it is used as it is; a plain str keeps only its user mentions live."""
@@ -293,7 +309,15 @@ def chat_view(
     elif result.facts():
         lines = format_facts(result.facts())
     body = body_of(result)
-    if body:
+    if body and isinstance(result, TextResult) and len(body) > BODY_LIMIT:
+        # Words to read in chat (help, help VERB) page like lists, with Previous/Next: a
+        # file is one more thing to open, and an ack (where help is answered) carries none.
+        chunks = text_pages(body)
+        pages = len(chunks)
+        page = min(max(origin.page, 0), pages - 1)
+        lines += chunks[page]
+        notes.append(trusted(f"page {page + 1} of {pages}"))
+    elif body:
         shown, upload = _excerpt(result, body)
         lines += shown
     actions = _actions(result, origin, pages)

@@ -37,7 +37,7 @@ from slack_sdk.models.views import View
 from slack_sdk.webhook import WebhookClient
 
 import jobs.context
-from bot import messages, redaction
+from bot import messages, redaction, response_urls, sharing
 from bot.dedupe import Seen, command_key, interactivity_middleware
 from bot.home import home_view
 from bot.logs import REQUEST_ID, new_request_id, remember_secrets
@@ -120,6 +120,7 @@ def build_app(runtime: Runtime) -> App:
     app.action({"action_id": _prefix(PAGE_ACTION)})(slack.on_page_action)
     app.action(CONFIRM_ACTION)(slack.on_confirm)
     app.action(CANCEL_ACTION)(slack.on_cancel)
+    app.action(sharing.ACTION)(slack.on_share)
     app.view(LOGIN_VIEW)(slack.on_login_submitted)
     app.event("app_home_opened")(slack.on_home_opened)
     return app
@@ -142,6 +143,8 @@ class SlackFrontEnd:
         self.seen = Seen(runtime.store if runtime.settings.redis_url else None)
         # One chat.update budget for every progress message of this process.
         self.edit_budget = EditBudget()
+        # Private answers kept an hour for their "Share to channel" button (bot/sharing.py).
+        self.shelf = sharing.SharedReads(runtime.store)
         # Schedules are judged as their owner at every run, groups included.
         jobs.context.install_groups(self._user_groups)
 
@@ -180,7 +183,8 @@ class SlackFrontEnd:
     def on_command(self, ack: Ack, body: dict[str, Any], request: BoltRequest) -> None:
         key = command_key(body)
         retry = request.headers.get("x-slack-retry-num", [""])[0]
-        text = body.get("text", "")
+        # Dockhand's own --share comes out before the docker CLI's parsing (bot/sharing.py).
+        text, share = sharing.split_share(body.get("text", ""))
         # Before anything can log the text (Bolt's DEBUG trace of our ack quotes it).
         redacted = redaction.redact_text(text)
         remember_secrets(redacted.secrets)
@@ -194,7 +198,9 @@ class SlackFrontEnd:
             return
         command = prepared.command
         if isinstance(command, Help):
-            _ack_with(ack, pipeline.finish(prepared))
+            # With its origin, a long help pages with Previous/Next like a list.
+            origin = Origin(text=prepared.text, host=command.host)
+            _ack_with(ack, pipeline.finish(prepared, origin=origin))
             return
         if isinstance(command, Login) and self._needs_password(command):
             credentials = pipeline.credentials
@@ -208,8 +214,10 @@ class SlackFrontEnd:
             ack(text=messages.login_prompt(command.server or DOCKER_HUB), response_type="ephemeral")
             self.submit(self.once, key, retry, self.open_login, prepared, body)
             return
-        ack(text=messages.running(redacted.text), response_type="ephemeral")
-        self.submit(self.once, key, retry, self.complete, prepared, body.get("response_url", ""))
+        # A receipt, not a "running…" note: Slack lets no one remove it (bot/response_urls.py).
+        ack(text=messages.received(redacted.text), response_type="ephemeral")
+        url = body.get("response_url", "")
+        self.submit(self.once, key, retry, self.complete, prepared, url, None, 0, share)
 
     def once(self, key: str, retry: str, job: Callable[..., None], *args: Any) -> None:
         """Run `job` unless this request was seen already: Slack resends what it thinks
@@ -220,7 +228,12 @@ class SlackFrontEnd:
         job(*args)
 
     def complete(
-        self, prepared: Prepared, response_url: str, thread_ts: str | None = None, page: int = 0
+        self,
+        prepared: Prepared,
+        response_url: str,
+        thread_ts: str | None = None,
+        page: int = 0,
+        share: bool = False,
     ) -> None:
         """On the executor: run the command and post its reply where it belongs."""
         command = prepared.command
@@ -229,7 +242,10 @@ class SlackFrontEnd:
         if not command.changes_state:
             with self.runtime.operation(redaction.redact_command(prepared.text)):
                 reply = pipeline.finish(prepared, origin=origin)
-                self.respond(reply, prepared.requester, response_url)
+                # The requester's alone, with a Share button, unless they asked to share.
+                sharing.answer_read(
+                    self, self.shelf, reply, command, prepared.requester, response_url, share=share
+                )
             return
         asked = pipeline.ask(prepared)
         if asked is not None:
@@ -304,9 +320,8 @@ class SlackFrontEnd:
                 # The channel did not take the result: the requester still gets it, with why.
                 self.undelivered(reply, prepared.requester, response_url, error)
                 return
-            if response_url:
-                # Only now: the "running…" note stays until the result is there to replace it.
-                self._webhook(response_url, {"delete_original": True})
+            # No delete_original to the slash command's response_url: Slack documents it for
+            # a click's, not a command's, and the receipt it would target is not stale.
             self._upload(reply, channel, thread_ts)
 
     def _remember_thread(self, reply: Reply, ts: str | None) -> None:
@@ -347,8 +362,6 @@ class SlackFrontEnd:
         if ts is None:
             self.undelivered(reply, requester, response_url, error)
             return
-        if response_url:
-            self._webhook(response_url, {"delete_original": True})
         self._upload(reply, requester.channel, thread_ts or ts)  # the whole list, if cut
 
     # --- confirmations ---------------------------------------------------------------
@@ -396,6 +409,12 @@ class SlackFrontEnd:
         else:
             self.respond(reply, clicker, "")
 
+    def on_share(self, ack: Ack, body: dict[str, Any]) -> None:
+        """ "Share to channel" on a private answer (bot/sharing.py)."""
+        ack()
+        clicker = self.requester(body["user"]["id"], (body.get("channel") or {}).get("id", ""))
+        self.submit(sharing.on_share_clicked, self, self.shelf, body, clicker)
+
     def _close_preview(self, body: dict[str, Any], note: str) -> None:
         """The preview's buttons go away once it is decided."""
         blocks = [
@@ -435,14 +454,9 @@ class SlackFrontEnd:
                 ).to_dict()
             )
         if response_url:
+            # A new message for a slash command, the clicked one replaced for a click.
             self._webhook(
-                response_url,
-                {
-                    "text": reply.chat_text,
-                    "blocks": blocks,
-                    "response_type": "ephemeral",
-                    "replace_original": True,
-                },
+                response_url, response_urls.reply_payload(response_url, reply.chat_text, blocks)
             )
         else:
             try:
@@ -513,13 +527,7 @@ class SlackFrontEnd:
         blocks = [*reply.blocks, ContextBlock(elements=[MarkdownTextObject(text=note)]).to_dict()]
         text = f"{reply.chat_text}\n{note}"
         if response_url and self._webhook(
-            response_url,
-            {
-                "text": text,
-                "blocks": blocks,
-                "response_type": "ephemeral",
-                "replace_original": True,
-            },
+            response_url, response_urls.reply_payload(response_url, text, blocks)
         ):
             self._upload_private(reply, requester.user)
             return
@@ -604,8 +612,9 @@ class SlackFrontEnd:
         message_ts = (body.get("container") or {}).get("message_ts")
         is_channel_message = not (body.get("container") or {}).get("is_ephemeral", False)
         if paging:
-            # Previous / Next replace the list they are on, page 1 included.
-            self.submit(self.complete, prepared, response_url, None, page)
+            # Previous / Next replace the list they are on, page 1 included: the click's
+            # response_url may replace its message (bot/response_urls.py).
+            self.submit(self.complete, prepared, response_urls.from_click(response_url), None, page)
             return
         thread = message_ts if is_channel_message else None
         # A follow-up answers in a new message: never replace the list it came from.

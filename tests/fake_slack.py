@@ -17,6 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.fake_response_urls import ResponseUrls
+
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
 MAX_MESSAGE_TEXT = 40000
@@ -66,6 +68,9 @@ class FakeSlack:
         self.socket_mode_url: str | None = None
         #: channels the bot is not a member of: posting there is `not_in_channel`
         self.not_in: set[str] = set()
+        #: response_urls as Slack documents them (5 posts, 30 minutes, replace only on a
+        #: click) and the ephemeral messages the user sees
+        self.responses = ResponseUrls(limit_error)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self.server.daemon_threads = True
@@ -81,6 +86,8 @@ class FakeSlack:
         return f"{self.url}/api/"
 
     def response_url(self, key: str) -> str:
+        """A slash command's response_url (issued now)."""
+        self.responses.command(key)
         return f"{self.url}/response/{key}"
 
     def start(self) -> FakeSlack:
@@ -125,8 +132,7 @@ class FakeSlack:
 
     def answer(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if path.startswith("/response/"):
-            error = limit_error(body)
-            return (400, {"ok": False, "error": error}) if error else (200, {"ok": True})
+            return self.responses.post(path.removeprefix("/response/"), body)
         if path.startswith("/upload/"):
             return 200, {"ok": True}
         method = path.removeprefix("/api/")
@@ -147,6 +153,12 @@ class FakeSlack:
             if error:
                 return 200, {"ok": False, "error": error}
             ts = body.get("ts") or f"{int(time.time())}.{next(self._ts):06d}"
+            if method == "chat.postEphemeral":
+                self.responses.show(
+                    f"ephemeral:{body.get('user')}",
+                    body.get("text") or "",
+                    body.get("blocks") or [],
+                )
             return 200, {
                 "ok": True,
                 "channel": body.get("channel"),

@@ -35,14 +35,17 @@ def live_markup(text: str, own: tuple[str, ...] = OWN_MENTIONS) -> list[str]:
     return found
 
 
-def check_message(text: str, blocks: list[dict[str, Any]]) -> None:
-    """Raise AssertionError naming what is wrong with one message."""
+def check_message(
+    text: str, blocks: list[dict[str, Any]], own: tuple[str, ...] = OWN_MENTIONS
+) -> None:
+    """Raise AssertionError naming what is wrong with one message; `own` are the user
+    mentions Dockhand writes in it."""
     for block in Block.parse_all(blocks):
         assert block is not None
         block.validate_json()  # slack_sdk's models: lengths and counts it knows
     assert limits.problems(text, blocks) == []
     for one in limits.mrkdwn_texts(text, blocks):
-        assert live_markup(one) == [], (one[:300], live_markup(one))
+        assert live_markup(one, own) == [], (one[:300], live_markup(one, own))
 
 
 def check_reply(reply: Reply) -> None:
