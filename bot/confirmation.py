@@ -14,6 +14,7 @@ from bot.text import trusted
 from handlers.commands import Command, ContainerAction
 from handlers.engines import Engines, translate_engine_errors
 from handlers.preview import preview
+from handlers.service_commands import ScaleServices
 
 if TYPE_CHECKING:
     from bot.reply import Reply
@@ -48,7 +49,8 @@ class Confirmations:
             command.host, self.engines.url(command.host), self.engines.timeout
         ):
             shown = preview(command, client)
-        if not shown.items and isinstance(command, ContainerAction):
+        # Nothing running to stop, or no service scaled to zero: let it run as usual.
+        if not shown.items and isinstance(command, ContainerAction | ScaleServices):
             return None
         verb = str(getattr(command, "verb", ""))
         pending = self.store.create(

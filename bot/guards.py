@@ -22,6 +22,7 @@ from bot.safety import (
     check_volume_create,
     refuse,
 )
+from bot.service_safety import check_service
 from config.policy import Guards
 from handlers.commands import (
     Command,
@@ -38,6 +39,8 @@ from handlers.commands import (
 )
 from handlers.containers import create_body, update_body
 from handlers.networks import network_body
+from handlers.service_commands import CreateService
+from handlers.service_spec import create_spec
 from handlers.volumes import volume_body
 
 __all__ = ["Refusal", "check_command", "spare_protected", "with_defaults"]
@@ -75,6 +78,9 @@ def check_command(command: Command, guards: Guards) -> Command:
         check_network_create(check, network_body(command))
     elif isinstance(command, ConnectNetwork) and command.verb == "network:connect":
         check_connect(check, command.network, {"Container": command.container})
+    elif isinstance(command, CreateService):
+        # Network names stay names before the ack (no engine to resolve them to IDs).
+        check_service(check, create_spec(command, lambda name: name))
     elif isinstance(command, PullImage | PushImage):
         check_registry(command.name, guards)
     elif isinstance(command, TagImage):

@@ -233,7 +233,42 @@ def finding_line(finding: Finding) -> str:
             f":adhesive_bandage: restarted {name} "
             f"({finding.heals}/{finding.budget} in {finding.window} s)"
         )
+    swarm = _swarm_line(finding)
+    if swarm:
+        return swarm
     return f"{name}: {kind}"
+
+
+def _swarm_line(finding: Finding) -> str:
+    """Swarm findings (handlers/service_health.py) in words; "" for any other kind."""
+    name, kind, why = finding.name, finding.kind, finding.reason or ""
+    short = finding.container[:12]
+    because = f": {why}" if why else ""
+    if kind == "service-degraded":
+        return (
+            f":large_orange_circle: service {name} runs {finding.running}/{finding.desired} "
+            f"tasks (below desired for {finding.seconds} s)"
+        )
+    if kind == "service-recovered":
+        return f":white_check_mark: service {name} runs {finding.running}/{finding.desired} again"
+    if kind == "task-failing":
+        code = f", exit code {finding.exit_code}" if finding.exit_code is not None else ""
+        return (
+            f":repeat: service {name} keeps failing: {finding.restart_count} failed tasks"
+            f"{code}{because}"
+        )
+    if kind in ("update-paused", "rollback-paused"):
+        what = "rollback" if kind == "rollback-paused" else "update"
+        return f":double_vertical_bar: the {what} of service {name} is paused{because}"
+    if kind == "node-drained":
+        return f":construction: node {name} ({short}) is drained: it runs no tasks"
+    if kind == "node-paused":
+        return f":construction: node {name} ({short}) is paused: it takes no new tasks"
+    if kind == "node-down":
+        return f":red_circle: node {name} ({short}) is down{because}"
+    if kind == "node-ready":
+        return f":white_check_mark: node {name} ({short}) is ready and active again"
+    return ""
 
 
 def follow_logs(summary: str, name: str) -> str:

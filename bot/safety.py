@@ -1070,5 +1070,10 @@ def admit_request(check: Check, kind: str, body: Mapping[str, Any], target: str)
         check_connect(check, target, body)
     elif kind == "volume.create":
         check_volume_create(check, body)
+    elif kind in ("service.create", "service.update"):
+        # Swarm specs: their tables build on the container tables above.
+        from bot.service_safety import check_service
+
+        check_service(check, body)
     else:
         raise refuse("unknown-request", f"`{kind}` is a request the safety check does not know")

@@ -985,3 +985,8 @@ SPECS: tuple[Spec, ...] = (
         c.Prune,
     ),
 )
+
+# Swarm's `service` and `node` commands live in their own module.
+from bot.swarm_specs import SWARM_SPECS  # noqa: E402
+
+SPECS = (*SPECS, *SWARM_SPECS)

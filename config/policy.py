@@ -50,6 +50,7 @@ BUILTIN_ROLES: dict[str, list[str]] = {
         "*:top",
         "*:stats",
         "search",
+        "service:ps",
     ],
     "operator": [
         "help",
@@ -63,6 +64,10 @@ BUILTIN_ROLES: dict[str, list[str]] = {
         "registry:*",
         "schedule:*",
         "alert:mute",
+        # Swarm: services as containers are; nodes are read here, changed by admins only.
+        "service:*",
+        "node:ls",
+        "node:inspect",
         "host:use",
     ],
     "admin": ["*"],
@@ -79,6 +84,8 @@ DEFAULT_CONFIRM = [
     "system:prune",
     "network:rm",
     "volume:rm",
+    "service:rm",
+    "service:scale",
 ]
 
 

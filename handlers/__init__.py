@@ -11,6 +11,7 @@ from handlers import commands as c
 from handlers import containers, image_update, images, networks, objects, system, updates, volumes
 from handlers.context import Context
 from handlers.results import Result
+from handlers.swarm import SWARM_HANDLERS
 
 Handler = Callable[[Any, docker.DockerClient, Context], Result]
 
@@ -52,6 +53,9 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.CheckUpdates: updates.check_updates,
     c.UpdateImage: image_update.update_image,
 }
+
+# Swarm's service and node verbs (handlers/swarm.py).
+HANDLERS.update(SWARM_HANDLERS)
 
 
 def handler_for(command: c.Command) -> Handler:

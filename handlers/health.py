@@ -55,6 +55,10 @@ class Finding(BaseModel):
     #: heal-failed: why, and whether the safety check refused it (else the engine failed it)
     reason: str | None = None
     refused: bool = False
+    #: Swarm (handlers/service_health.py): a service's running and desired tasks;
+    #: `container` is then the service's or node's ID, `restart_count` failed tasks
+    running: int | None = None
+    desired: int | None = None
 
 
 class HealthPass(Result):

@@ -14,6 +14,8 @@ import docker.errors
 from pydantic import BaseModel, Field
 
 from handlers.commands import ContainerAction, Filters, Prune, RemoveObjects
+from handlers.service_commands import RemoveServices, ScaleServices
+from handlers.services import service_preview
 from handlers.units import human_size, point_in_time
 
 PREDEFINED_NETWORKS = {"bridge", "host", "none", "ingress", "docker_gwbridge"}
@@ -56,6 +58,12 @@ class Preview(BaseModel):
 def preview(command: Any, client: docker.DockerClient) -> Preview:
     api = client.api
     result = Preview(verb=command.verb)
+    if isinstance(command, RemoveServices | ScaleServices):
+        result.items = [
+            PreviewItem(kind=item["kind"], id=item["id"], name=item["name"])
+            for item in service_preview(command, api)
+        ]
+        return result
     if isinstance(command, ContainerAction):
         for name in command.containers:
             try:

@@ -13,6 +13,7 @@ from config.policy import Requester
 from handlers.errors import NotAllowed
 from handlers.health import HEAL_KINDS, Budget, HealthPass, health_pass
 from handlers.results import PruneResult
+from handlers.service_health import service_pass
 from jobs import authority
 
 # Kept importable from here for the App Home and older callers; they live on their own now.
@@ -161,6 +162,11 @@ def health(schedule_id: str) -> None:
             # The owner's safety check, as for a `restart` they typed.
             admit=runtime.admission(record.host, owner),
         )
+        # A swarm manager's services and nodes too (nothing, one request, elsewhere).
+        swarm, state["swarm"] = service_pass(
+            client, previous.get("swarm") or {}, loop_seconds=settings.restart_loop_seconds
+        )
+        result.findings += swarm
     except Exception as exc:
         runtime.metrics.job_failures.labels(job="health").inc()
         log.warning("health pass on %s failed: %s", record.host, exc)
