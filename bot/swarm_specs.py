@@ -75,57 +75,97 @@ def _settings(p: DockerArgumentParser) -> None:
     """The flags create and update share."""
     p.flag("-d", "--detach", help="Exit immediately instead of waiting for the service to converge")
     p.flag("-q", "--quiet", help="Suppress progress output")
-    p.add_argument("-w", "--workdir", help="Working directory inside the container")
-    p.add_argument("-u", "--user", help="Username or UID (format: <name|uid>[:<group|gid>])")
-    p.add_argument("--hostname", help="Container hostname")
-    p.add_argument("--entrypoint", help="Overwrite the default ENTRYPOINT of the image")
-    p.add_argument("--limit-cpu", help="Limit CPUs")
-    p.add_argument("--limit-memory", help="Limit Memory")
-    p.add_argument("--limit-pids", type=int, help="Limit maximum number of processes")
-    p.add_argument("--reserve-cpu", help="Reserve CPUs")
-    p.add_argument("--reserve-memory", help="Reserve Memory")
+    p.add_argument(
+        "-w", "--workdir", metavar="string", help="Working directory inside the container"
+    )
+    p.add_argument(
+        "-u", "--user", metavar="string", help="Username or UID (format: <name|uid>[:<group|gid>])"
+    )
+    p.add_argument("--hostname", metavar="string", help="Container hostname")
+    p.add_argument(
+        "--entrypoint", metavar="command", help="Overwrite the default ENTRYPOINT of the image"
+    )
+    p.add_argument("--limit-cpu", metavar="decimal", help="Limit CPUs")
+    p.add_argument("--limit-memory", metavar="bytes", help="Limit Memory")
+    p.add_argument(
+        "--limit-pids", metavar="int", type=int, help="Limit maximum number of processes"
+    )
+    p.add_argument("--reserve-cpu", metavar="decimal", help="Reserve CPUs")
+    p.add_argument("--reserve-memory", metavar="bytes", help="Reserve Memory")
     p.add_argument(
         "--stop-grace-period",
+        metavar="duration",
         help="Time to wait before force killing a container (ns|us|ms|s|m|h) (default 10s)",
     )
-    p.add_argument("--stop-signal", help="Signal to stop the container")
+    p.add_argument("--stop-signal", metavar="string", help="Signal to stop the container")
     p.add_argument(
         "--restart-condition",
+        metavar="string",
         help='Restart when condition is met ("none", "on-failure", "any") (default "any")',
     )
     p.add_argument(
-        "--restart-delay", help="Delay between restart attempts (ns|us|ms|s|m|h) (default 5s)"
+        "--restart-delay",
+        metavar="duration",
+        help="Delay between restart attempts (ns|us|ms|s|m|h) (default 5s)",
     )
-    p.add_argument("--restart-max-attempts", help="Maximum number of restarts before giving up")
     p.add_argument(
-        "--restart-window", help="Window used to evaluate the restart policy (ns|us|ms|s|m|h)"
+        "--restart-max-attempts", metavar="uint", help="Maximum number of restarts before giving up"
+    )
+    p.add_argument(
+        "--restart-window",
+        metavar="duration",
+        help="Window used to evaluate the restart policy (ns|us|ms|s|m|h)",
     )
     for kind, noun in (("update", "update"), ("rollback", "rollback")):
         p.add_argument(
             f"--{kind}-parallelism",
+            metavar="uint",
             help=f"Maximum number of tasks {noun}d simultaneously (0 to {noun} all at once)",
         )
-        p.add_argument(f"--{kind}-delay", help=f"Delay between task {noun}s (ns|us|ms|s|m|h)")
+        p.add_argument(
+            f"--{kind}-delay",
+            metavar="duration",
+            help=f"Delay between task {noun}s (ns|us|ms|s|m|h)",
+        )
         p.add_argument(
             f"--{kind}-monitor",
+            metavar="duration",
             help=f"Duration after each task {noun} to monitor for failure (ns|us|ms|s|m|h)",
         )
         choices = '"pause", "continue", "rollback"' if kind == "update" else '"pause", "continue"'
-        p.add_argument(f"--{kind}-failure-action", help=f"Action on {noun} failure ({choices})")
         p.add_argument(
-            f"--{kind}-max-failure-ratio", help=f"Failure rate to tolerate during a {noun}"
+            f"--{kind}-failure-action",
+            metavar="string",
+            help=f"Action on {noun} failure ({choices})",
         )
         p.add_argument(
-            f"--{kind}-order", help=f'{noun.capitalize()} order ("start-first", "stop-first")'
+            f"--{kind}-max-failure-ratio",
+            metavar="float",
+            help=f"Failure rate to tolerate during a {noun}",
         )
-    p.add_argument("--health-cmd", help="Command to run to check health")
-    p.add_argument("--health-interval", help="Time between running the check (ms|s|m|h)")
-    p.add_argument("--health-timeout", help="Maximum time to allow one check to run (ms|s|m|h)")
+        p.add_argument(
+            f"--{kind}-order",
+            metavar="string",
+            help=f'{noun.capitalize()} order ("start-first", "stop-first")',
+        )
+    p.add_argument("--health-cmd", metavar="string", help="Command to run to check health")
     p.add_argument(
-        "--health-retries", type=int, help="Consecutive failures needed to report unhealthy"
+        "--health-interval", metavar="duration", help="Time between running the check (ms|s|m|h)"
+    )
+    p.add_argument(
+        "--health-timeout",
+        metavar="duration",
+        help="Maximum time to allow one check to run (ms|s|m|h)",
+    )
+    p.add_argument(
+        "--health-retries",
+        metavar="int",
+        type=int,
+        help="Consecutive failures needed to report unhealthy",
     )
     p.add_argument(
         "--health-start-period",
+        metavar="duration",
         help="Start period for the container to initialize before counting retries (ms|s|m|h)",
     )
     p.flag("--no-healthcheck", help="Disable any container-specified HEALTHCHECK", unset=None)
@@ -136,9 +176,9 @@ def _settings(p: DockerArgumentParser) -> None:
     )
     p.flag("--read-only", help="Mount the container's root filesystem as read only", unset=None)
     p.flag("-t", "--tty", help="Allocate a pseudo-TTY", unset=None)
-    p.add_argument("--log-driver", help="Logging driver for service")
+    p.add_argument("--log-driver", metavar="string", help="Logging driver for service")
     p.many("--log-opt", dest="log_opts", help="Logging driver options")
-    p.add_argument("--endpoint-mode", help="Endpoint mode (vip or dnsrr)")
+    p.add_argument("--endpoint-mode", metavar="string", help="Endpoint mode (vip or dnsrr)")
     p.flag(
         "--no-resolve-image",
         help="Do not query the registry to resolve image digest (Dockhand never does)",
@@ -147,12 +187,13 @@ def _settings(p: DockerArgumentParser) -> None:
 
 def service_create(p: DockerArgumentParser) -> None:
     _settings(p)
-    p.add_argument("--name", help="Service name")
+    p.add_argument("--name", metavar="string", help="Service name")
     p.add_argument(
         "--mode",
+        metavar="string",
         help='Service mode ("replicated", "global") (default "replicated")',
     )
-    p.add_argument("--replicas", help="Number of tasks")
+    p.add_argument("--replicas", metavar="uint", help="Number of tasks")
     p.many("-e", "--env", dest="env", help="Set environment variables (NAME=value)")
     p.many("-l", "--label", dest="labels", help="Service labels")
     p.many("--container-label", dest="container_labels", help="Container labels")
@@ -175,9 +216,9 @@ def service_create(p: DockerArgumentParser) -> None:
 
 def service_update(p: DockerArgumentParser) -> None:
     _settings(p)
-    p.add_argument("--image", help="Service image tag")
-    p.add_argument("--args", help="Service command args")
-    p.add_argument("--replicas", help="Number of tasks")
+    p.add_argument("--image", metavar="string", help="Service image tag")
+    p.add_argument("--args", metavar="command", help="Service command args")
+    p.add_argument("--replicas", metavar="uint", help="Number of tasks")
     p.flag("--force", help="Force update even if no changes require it")
     p.flag("--rollback", help="Rollback to previous specification")
     for name, dest, what in (
@@ -226,9 +267,14 @@ def swarm_inspect(p: DockerArgumentParser) -> None:
 def service_logs(p: DockerArgumentParser) -> None:
     p.flag("-f", "--follow", dest="follow_", help="Follow log output (not in chat)")
     p.add_argument(
-        "-n", "--tail", help='Number of lines to show from the end of the logs (default "all")'
+        "-n",
+        "--tail",
+        metavar="string",
+        help='Number of lines to show from the end of the logs (default "all")',
     )
-    p.add_argument("--since", help="Show logs since timestamp or relative (e.g. 42m)")
+    p.add_argument(
+        "--since", metavar="string", help="Show logs since timestamp or relative (e.g. 42m)"
+    )
     p.flag("-t", "--timestamps", help="Show timestamps")
     p.flag("--no-task-ids", help="Do not include task IDs in output")
     p.flag("--no-trunc", help="Do not truncate output")
@@ -274,8 +320,12 @@ def node_ls(p: DockerArgumentParser) -> None:
 
 
 def node_update(p: DockerArgumentParser) -> None:
-    p.add_argument("--availability", help='Availability of the node ("active", "pause", "drain")')
-    p.add_argument("--role", help='Role of the node ("worker", "manager")')
+    p.add_argument(
+        "--availability",
+        metavar="string",
+        help='Availability of the node ("active", "pause", "drain")',
+    )
+    p.add_argument("--role", metavar="string", help='Role of the node ("worker", "manager")')
     p.many("--label-add", dest="label_add", help="Add or update a node label (key=value)")
     p.many("--label-rm", dest="label_rm", help="Remove a node label if exists")
     p.add_argument("node", metavar="NODE")

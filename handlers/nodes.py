@@ -66,7 +66,7 @@ def list_nodes(command: ListNodes, client: docker.DockerClient) -> TableResult |
     if command.quiet:
         for row in rows:
             row["ID"] = row["ID"].removesuffix(" *")
-    return listing(
+    result = listing(
         f"{len(rows)} nodes",
         rows,
         NODE_HEADERS,
@@ -74,6 +74,14 @@ def list_nodes(command: ListNodes, client: docker.DockerClient) -> TableResult |
         format=command.format,
         quiet="ID" if command.quiet else None,
     )
+    if isinstance(result, TableResult) and not command.quiet:
+        result.grid.marks = [
+            "dead"
+            if row["Status"] != "Ready"
+            else {"Drain": "paused", "Pause": "paused"}.get(row["Availability"], "running")
+            for row in rows
+        ]
+    return result
 
 
 def find_node(api: docker.APIClient, name: str) -> dict[str, Any]:

@@ -170,7 +170,7 @@ def list_services(
         )
         for s in sorted(found, key=lambda s: _natural((s.get("Spec") or {}).get("Name", "")))
     ]
-    return listing(
+    result = listing(
         f"{len(rows)} services",
         rows,
         SERVICE_HEADERS,
@@ -178,6 +178,33 @@ def list_services(
         format=command.format,
         quiet="ID" if command.quiet else None,
     )
+    if isinstance(result, TableResult) and not command.quiet:
+        ordered = sorted(found, key=lambda s: _natural((s.get("Spec") or {}).get("Name", "")))
+        result.grid.marks = [_service_mark(s) for s in ordered]
+    return result
+
+
+def _service_mark(service: dict[str, Any]) -> str:
+    """A state word for renderers that mark rows: running when it runs all it should."""
+    state = (service.get("UpdateStatus") or {}).get("State", "")
+    if state in ("paused", "rollback_paused"):
+        return "paused"
+    status = service.get("ServiceStatus") or {}
+    running, desired = status.get("RunningTasks", 0), status.get("DesiredTasks", 0)
+    if running >= desired:
+        return "running" if desired else "created"
+    return "unhealthy"
+
+
+# A task's state as the marks renderers know them (the rest unmarked).
+_TASK_MARKS = {
+    "running": "running",
+    "complete": "exited-ok",
+    "shutdown": "exited-ok",
+    "failed": "exited",
+    "rejected": "exited",
+    "orphaned": "dead",
+}
 
 
 def _natural(text: str) -> list[Any]:
@@ -281,6 +308,7 @@ def service_tasks(
                 task.get("Labels") or {},
             )
         )
+    marks = [_TASK_MARKS.get(str((t.get("Status") or {}).get("State")), "created") for t in tasks]
     result = listing(
         f"{len(rows)} tasks",
         rows,
@@ -289,6 +317,8 @@ def service_tasks(
         format=command.format,
         quiet="ID" if command.quiet else None,
     )
+    if isinstance(result, TableResult) and not command.quiet:
+        result.grid.marks = marks
     if missing and isinstance(result, TableResult):
         result.title += f" ({'; '.join(missing)})"
     return result
