@@ -55,6 +55,7 @@ from bot.text import (
     trusted,
 )
 from handlers.errors import DockhandError, EngineError, NotAllowed, UsageError
+from handlers.fleet import ERROR_MARK, FleetResult
 from handlers.health import HealthPass
 from handlers.preview import Preview
 from handlers.results import (
@@ -107,6 +108,7 @@ MARKS = {
     "created": "🔵",
     "dead": "💀",
     "removing": "🗑️",
+    ERROR_MARK: "❗",  # a host that did not answer its part of a fan-out
 }
 
 
@@ -164,6 +166,13 @@ def body_of(result: Result) -> str:
     """The result's free text; a health pass's findings are kinds and facts, said here."""
     if isinstance(result, HealthPass):
         return "\n".join(messages.finding_line(f) for f in result.findings)
+    if isinstance(result, FleetResult):  # each host's words, said as for that host alone
+        return "\n".join(
+            f"{answer.host}: {line}"
+            for answer in result.answers
+            if answer.result is not None and not answer.result.verbatim()
+            for line in body_of(answer.result).splitlines()
+        )
     return result.body()
 
 

@@ -235,6 +235,12 @@ class JobsHost:
     def engine(self, host: str) -> docker.DockerClient:
         return self.runtime.pipeline.engines.client(host)
 
+    def host_names(self) -> list[str]:
+        return self.runtime.pipeline.engines.names
+
+    def host_url(self, host: str) -> str:
+        return self.runtime.pipeline.engines.url(host)
+
     def admission(self, host: str, owner: Requester) -> Admit:
         return self.runtime.pipeline.admission(host, owner, None)
 

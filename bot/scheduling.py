@@ -10,9 +10,10 @@ import redis
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.parser import parse
-from bot.policy import Policy, Requester
+from bot.policy import Decision, Policy, Requester
 from handlers.commands import PRUNE_KINDS, Mute, ScheduleAction, ScheduleList, SchedulePrune
 from handlers.errors import NotAllowed, UsageError
+from handlers.fleet import is_selector, select_hosts
 from handlers.results import Result, Table, TableResult, TextResult
 from handlers.units import go_duration
 from jobs import authority
@@ -82,7 +83,7 @@ def schedule_command(
         owner = authority.owner_of(
             record, requester.groups if requester.user == record.user else None
         )
-        refused = authority.refusal(policy, record, owner, command_verb)
+        refused = authority.refusal(policy, record, owner, command_verb, hosts)
         if refused is not None:
             raise NotAllowed(
                 f"schedule {record.id} cannot {action}: {refused.message}", rule=refused.rule
@@ -100,6 +101,21 @@ def schedule_command(
     )
 
 
+#: the schedules that may run over several hosts at once, reporting in one message
+FLEET_TASKS = ("prune", "health")
+
+
+def decide_on_hosts(
+    policy: Policy, verb: str, requester: Requester, host: str, hosts: list[str]
+) -> Decision:
+    """The policy on the schedule's host; over several, on each of them (as every run will
+    judge the owner: jobs/authority.py)."""
+    if not is_selector(host):
+        return policy.decide(verb, requester, host=host)
+    decisions = [policy.decide(verb, requester, host=h) for h in select_hosts(host, hosts)]
+    return next((d for d in decisions if not d.allowed), decisions[0])
+
+
 def _add(
     command: SchedulePrune,
     requester: Requester,
@@ -110,7 +126,15 @@ def _add(
 ) -> Result:
     host = command.target_host or command.host
 
-    if host not in hosts:
+    if is_selector(host):
+        if command.task not in FLEET_TASKS:
+            raise UsageError(
+                f"`--host {host}` works for {' and '.join(FLEET_TASKS)} schedules; "
+                "give one host's name",
+                token=host,
+            )
+        select_hosts(host, hosts)  # a glob that names no host is refused now, not at 3 am
+    elif host not in hosts:
         raise UsageError(f"unknown host `{host}`; configured: {', '.join(hosts)}", token=host)
     record = ScheduleRecord(
         task=command.task,
@@ -125,7 +149,7 @@ def _add(
     if command.task == "prune":
         kind = PRUNE_KINDS[str(command.kind)]
         verb = f"{kind}:prune"
-        decision = policy.decide(verb, requester)
+        decision = decide_on_hosts(policy, verb, requester, host, hosts)
         if not decision.allowed:
             raise NotAllowed(
                 f"{requester.mention} may not schedule `{verb}` ({decision.rule})",
@@ -138,7 +162,10 @@ def _add(
         record.command = (
             f"-H {host} {kind} prune -f{flags}" if host != "local" else f"{kind} prune -f{flags}"
         )
-    elif command.autoheal and not policy.decide(authority.HEAL_VERB, requester).allowed:
+    elif (
+        command.autoheal
+        and not decide_on_hosts(policy, authority.HEAL_VERB, requester, host, hosts).allowed
+    ):
         raise NotAllowed(
             f"{requester.mention} may not schedule autoheal ({authority.HEAL_VERB})",
             rule=authority.HEAL_VERB,

@@ -228,4 +228,5 @@ def _table_of(result: Result) -> Table | None:
     facts = result.facts()
     if facts:
         return Table(columns=[k.upper() for k, _ in facts], rows=[[v for _, v in facts]])
-    return Table(columns=["OUTPUT"], rows=[[line] for line in result.body().splitlines()])
+    # A prune, a health pass: its summary is the row; its details are the message's body.
+    return Table(columns=["RESULT"], rows=[[result.summary()]])

@@ -8,12 +8,13 @@ second person approves one run at a time, and a schedule has no one to ask.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from config.policy import Requester
 from handlers.errors import DockhandError
+from handlers.fleet import is_selector, select_hosts
 from jobs import context
 from jobs.host import OwnerPolicy
 from jobs.schedules import ScheduleRecord
@@ -72,24 +73,43 @@ def owner_of(record: ScheduleRecord, groups: tuple[str, ...] | None = None) -> R
 
 
 def refusal(
-    policy: OwnerPolicy, record: ScheduleRecord, owner: Requester, verb_of: VerbOf
+    policy: OwnerPolicy,
+    record: ScheduleRecord,
+    owner: Requester,
+    verb_of: VerbOf,
+    hosts: Sequence[str] = (),
 ) -> Refusal | None:
-    """None when `owner` may have `record` run now; else why not."""
+    """None when `owner` may have `record` run now, on its host (on each host a glob or
+    `all` names among `hosts`); else why not."""
     try:
         verbs = task_verbs(record, verb_of)
+        on = hosts_of(record, hosts)
     except DockhandError as exc:
         return Refusal(f"its command `{record.command}` no longer reads: {exc.message}", "usage")
     for verb in [KEEP_VERB, *verbs]:
-        decision = policy.decide(verb, owner)
-        if not decision.allowed:
-            return Refusal(
-                f"its owner {owner.mention} may no longer run `{verb}` ({decision.rule})",
-                decision.rule,
-            )
+        for host in on:
+            decision = policy.decide(verb, owner, host=host)
+            if not decision.allowed:
+                where = f" on {host}" if host else ""
+                return Refusal(
+                    f"its owner {owner.mention} may no longer run `{verb}`{where} "
+                    f"({decision.rule})",
+                    decision.rule,
+                )
     paired = two_person(policy, verbs)
     if paired:
         return Refusal(two_person_message(paired[0]), TWO_PERSON_RULE)
     return None
+
+
+def hosts_of(record: ScheduleRecord, hosts: Sequence[str]) -> list[str | None]:
+    """The hosts a schedule runs on now. Without the configured names, a glob's hosts are
+    unknown: only what the policy allows everywhere counts (None)."""
+    if not is_selector(record.host):
+        return [record.host]
+    if not hosts:
+        return [None]
+    return list(select_hosts(record.host, hosts))
 
 
 def may_manage(policy: OwnerPolicy, record: ScheduleRecord, requester: Requester) -> bool:

@@ -45,7 +45,7 @@ class OwnerPolicy(Protocol):
     @property
     def protected_label(self) -> str: ...
 
-    def decide(self, verb: str, requester: Requester) -> Verdict: ...
+    def decide(self, verb: str, requester: Requester, host: str | None = None) -> Verdict: ...
 
     def is_admin(self, requester: Requester) -> bool: ...
 
@@ -90,6 +90,11 @@ class Message(Protocol):
 
     @property
     def result(self) -> Result | None: ...
+
+    @property
+    def text(self) -> str:
+        """The message as plain text (an error's words when there is no result)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -137,6 +142,14 @@ class Host(Protocol):
 
     def engine(self, host: str) -> docker.DockerClient:
         """The engine client configured under `host`."""
+        ...
+
+    def host_names(self) -> list[str]:
+        """Every configured host's name, in configured order (for `--host all` or a glob)."""
+        ...
+
+    def host_url(self, host: str) -> str:
+        """Where `host`'s engine is (for an error that names it)."""
         ...
 
     def admission(self, host: str, owner: Requester) -> Admit:

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING
 
 from config.policy import Requester
 from handlers.errors import NotAllowed
+from handlers.fleet import is_selector
 from handlers.health import HEAL_KINDS, Budget, HealthPass, health_pass
 from handlers.results import PruneResult
 from handlers.service_health import service_pass
-from jobs import authority
+from jobs import authority, fleet_tasks
 
 # Kept importable from here for the App Home and older callers; they live on their own now.
 from jobs.alert_log import RECENT_ALERTS as RECENT_ALERTS
@@ -47,7 +48,9 @@ def _owner(runtime: Host, record: ScheduleRecord) -> Requester | None:
     """The owner this run acts as, if the policy lets them have it run now; else the
     schedule is stopped, and said so in its channel once."""
     owner = authority.owner_of(record)
-    refused = authority.refusal(runtime.policy, record, owner, runtime.verb_of)
+    refused = authority.refusal(
+        runtime.policy, record, owner, runtime.verb_of, runtime.host_names()
+    )
     if refused is not None:
         _stop(runtime, record, refused.message, refused.rule)
         return None
@@ -105,6 +108,11 @@ def prune(schedule_id: str) -> None:
     requester = _owner(runtime, record)
     if requester is None:
         return
+    if is_selector(record.host):  # `--host all` or a glob: one message, a row per host
+        fleet_tasks.prune_hosts(
+            runtime, record, requester, lambda why, rule: _stop(runtime, record, why, rule)
+        )
+        return
     try:
         run = runtime.prepare(record.command, requester)
     except NotAllowed as exc:  # the owner's role no longer covers it (or a guard says no)
@@ -140,6 +148,19 @@ def health(schedule_id: str) -> None:
     owner = _owner(runtime, record)
     if owner is None:
         return
+    if is_selector(record.host):  # `--host all` or a glob: one message, a row per host
+        fleet_tasks.health_hosts(
+            runtime, record, lambda one: _health_on(runtime, one, owner, say=False)
+        )
+        return
+    _health_on(runtime, record, owner)
+
+
+def _health_on(
+    runtime: Host, record: ScheduleRecord, owner: Requester, *, say: bool = True
+) -> HealthPass | None:
+    """One host's pass, compared with its last; its news said in the channel unless `say`
+    is off (a pass over several hosts says them together, and hears of a failure)."""
     key = HEALTH_STATE.format(record.id)
     raw = runtime.store.get(key)
     previous = json.loads(raw) if raw else {}
@@ -170,7 +191,9 @@ def health(schedule_id: str) -> None:
     except Exception as exc:
         runtime.metrics.job_failures.labels(job="health").inc()
         log.warning("health pass on %s failed: %s", record.host, exc)
-        return
+        if not say:
+            raise
+        return None
     runtime.store.set(key, json.dumps(state))
     _audit_heals(runtime, record, owner, result)
     result.findings = [
@@ -180,9 +203,11 @@ def health(schedule_id: str) -> None:
         for finding in result.findings:
             runtime.metrics.alerts.labels(kind=finding.kind).inc()
         remember_alerts(runtime.store, [runtime.describe(f) for f in result.findings])
-        runtime.notify(
-            record.channel, Notice(result=result, context=f"{record.id} · {record.host}"), None
-        )
+        if say:
+            runtime.notify(
+                record.channel, Notice(result=result, context=f"{record.id} · {record.host}"), None
+            )
+    return result
 
 
 def _audit_heals(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,11 +18,15 @@ from bot.fleet import CHANNEL_HOSTS
 from bot.pipeline import Pipeline
 from bot.policy import Policy, Requester
 from bot.reply import Reply
+from bot.runtime import JobsHost, Runtime
 from bot.terminal import stdout_text
 from config.hosts import TLS, HostConfig
+from config.settings import Settings
 from handlers.engines import Engines
 from handlers.fleet import FleetResult
 from handlers.hosts import HostsResult
+from jobs import context, tasks
+from jobs.schedules import Schedules
 from tests.rig import TEST_IMAGE, Engine, RedisServer, Rig, free_port
 from tests.tls_ca import Material, dockerd_tls_args, make_ca
 
@@ -297,3 +302,111 @@ def test_use_sets_the_channels_default_host_in_redis(
     finally:
         store.delete(CHANNEL_HOSTS)
         pipeline.engines.close()
+
+
+# --- scheduled prunes and health checks over hosts --------------------------------------------
+
+
+@dataclass
+class Jobs:
+    runtime: Runtime
+    posted: list[tuple[str, Reply, str | None]]
+
+    def schedule(self, text: str) -> str:
+        made = self.runtime.pipeline.run(text, Requester("cli", "C0FLEET", "cli"))
+        assert made.ok, made.text
+        return made.text.split("(id ")[1].split(")")[0]
+
+
+@contextmanager
+def jobs_over(hosts: dict[str, str | HostConfig], server: RedisServer) -> Iterator[Jobs]:
+    """A Dockhand in this process as `serve` wires it for jobs, scheduler paused: the test
+    calls the job functions itself."""
+    store = redis.Redis.from_url(server.url)
+    for key in store.scan_iter("dockhand:*"):
+        store.delete(key)
+    schedules = Schedules(store, participate=False)
+    pipeline = Pipeline(Engines(hosts, timeout=30), Policy(None), store=store, schedules=schedules)
+    runtime = Runtime(Settings(_env_file=None), pipeline, store, schedules=schedules)  # type: ignore[call-arg]
+    posted: list[tuple[str, Reply, str | None]] = []
+
+    def notifier(channel: str, reply: Reply, thread_ts: str | None = None, *_: object) -> None:
+        posted.append((channel, reply, thread_ts))
+
+    runtime.notifier = notifier
+    JobsHost(runtime).install()
+    try:
+        yield Jobs(runtime, posted)
+    finally:
+        context.install(None)
+        for record in schedules.records():
+            schedules.remove(record.id)
+        runtime.close()
+
+
+def test_a_scheduled_prune_over_all_hosts_reports_per_host_in_one_message(
+    fleet: Fleet, redis_server: RedisServer
+) -> None:
+    for name, engine in fleet.by_name().items():
+        for n in range(2):
+            engine.cli("create", "-l", "fleet-prune=1", "--name", f"prune-{name}-{n}", TEST_IMAGE)
+    kept = {}
+    for name, engine in fleet.by_name().items():
+        labelled = engine.cli("ps", "-a", "-q", "--filter", "label=fleet-prune").stdout.split()
+        assert len(labelled) == 2
+        everything = engine.cli("ps", "-a", "-q").stdout.split()
+        kept[name] = [i for i in everything if i not in labelled]
+    with jobs_over(fleet.hosts(), redis_server) as jobs:
+        made = jobs.schedule(
+            "schedule prune containers --filter label=fleet-prune --every 1h --host all"
+        )
+        tasks.prune(made)
+        assert len(jobs.posted) == 1, [r.text for _, r, _ in jobs.posted]
+        channel, reply, _ = jobs.posted[0]
+        assert channel == "C0FLEET"
+        assert isinstance(reply.result, FleetResult)
+        assert [a.host for a in reply.result.answers] == ["local", "plain", "secure"]
+        assert not any(a.error for a in reply.result.answers)
+        for name, engine in fleet.by_name().items():
+            left = engine.cli("ps", "-a", "-q", "--filter", "label=fleet-prune").stdout.split()
+            assert left == [], name
+            assert engine.cli("ps", "-a", "-q").stdout.split() == kept[name]
+            assert f"{name}: " in reply.text  # each host's deleted IDs, said under its name
+        refused = jobs.runtime.pipeline.run(
+            "schedule prune containers --every 1h --host 'nomatch*'",
+            Requester("cli", "C0FLEET", "cli"),
+        )
+        assert not refused.ok and "no configured host matches" in refused.text
+
+
+def test_a_scheduled_health_check_over_hosts_says_what_changed_where(
+    rig: Rig, fleet: Fleet, redis_server: RedisServer
+) -> None:
+    doomed = rig.engine("fleet-health-doomed")
+    hosts = {"plain": fleet.plain.url, "secure": fleet.tls(), "doomed": doomed.url}
+    with jobs_over(hosts, redis_server) as jobs:
+        try:
+            made = jobs.schedule("schedule health --every 1m --host all")
+            tasks.health(made)  # the first pass: what is there now is the baseline
+            jobs.posted.clear()
+            fleet.plain.cli(
+                "run", "-d", "-l", "dockhand.watch=true", "--name", "fleet-dies", TEST_IMAGE,
+                "sh", "-c", "exit 3",
+            )  # fmt: skip
+            fleet.plain.cli("wait", "fleet-dies")
+            doomed.stop()
+            tasks.health(made)
+            assert len(jobs.posted) == 1, [r.text for _, r, _ in jobs.posted]
+            reply = jobs.posted[0][1]
+            assert isinstance(reply.result, FleetResult)
+            rows = {a.host: a for a in reply.result.answers}
+            assert set(rows) == {"plain", "doomed"}  # secure had nothing new to say
+            assert "cannot reach Docker at doomed" in rows["doomed"].error
+            assert "plain: " in reply.text and "fleet-dies" in reply.text
+            # Still down, nothing new: no message at all.
+            jobs.posted.clear()
+            tasks.health(made)
+            assert jobs.posted == []
+        finally:
+            doomed.stop()
+            fleet.plain.cli("rm", "-f", "fleet-dies", check=False)

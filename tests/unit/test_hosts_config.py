@@ -14,6 +14,7 @@ import pytest
 from bot import fleet
 from bot.parser import parse
 from bot.policy import Policy, Requester
+from bot.scheduling import decide_on_hosts
 from config import ConfigError, load_settings
 from config.hosts import HostConfig, configured_hosts, load_hosts_file
 from config.policy import load_policy
@@ -21,6 +22,8 @@ from handlers.engines import Engines
 from handlers.errors import EngineUnreachable, NotAllowed, UsageError
 from handlers.fleet import ERROR_MARK, FleetResult, fan_out, is_selector, select_hosts
 from handlers.results import Table, TableResult
+from jobs.authority import hosts_of, refusal
+from jobs.schedules import ScheduleRecord
 
 
 def _material(tmp_path: Path) -> dict[str, Path]:
@@ -229,3 +232,18 @@ def test_engines_keep_host_configs() -> None:
     assert engines.timeout_of("prod") == 3 and engines.timeout_of("local") == 30
     with pytest.raises(UsageError, match="unknown host `qa`"):
         engines.config("qa")
+
+
+def test_a_schedule_over_hosts_is_judged_on_each_of_them(scoped: Policy) -> None:
+    names = ["local", "staging-1", "staging-2", "prod"]
+    record = ScheduleRecord(task="prune", command="-H 'staging*' image prune -f", user="U0OPS")
+    record = record.model_copy(update={"host": "staging*"})
+    assert hosts_of(record, names) == ["staging-1", "staging-2"]
+    assert hosts_of(record, []) == [None]  # names unknown: only what holds everywhere
+    owner = Requester("U0OPS", "C0OPS", "slack")
+    assert refusal(scoped, record, owner, lambda text: "image:prune", names) is None
+    everywhere = record.model_copy(update={"host": "all"})
+    refused = refusal(scoped, everywhere, owner, lambda text: "image:prune", names)
+    assert refused is not None and "on local" in refused.message
+    assert decide_on_hosts(scoped, "image:prune", owner, "staging*", names).allowed
+    assert not decide_on_hosts(scoped, "image:prune", owner, "all", names).allowed
