@@ -24,6 +24,8 @@ from handlers.results import Result
 if TYPE_CHECKING:
     from handlers.engines import Engines
 
+#: `-H all schedule prune ...` is a schedule over hosts, made once (bot/scheduling.py)
+SCHEDULE = "schedule:add"
 #: Redis hash: channel -> host name
 CHANNEL_HOSTS = "dockhand:channel-hosts"
 # Without Redis (`do`, `console`, tests without a store) the default lives in the process.
@@ -92,7 +94,8 @@ def authorize(
                 return command, decision
     if not is_selector(command.host):
         return policy.authorize(command, requester)
-    check_fanout(verb, command.host)
+    if verb != SCHEDULE:  # a schedule over hosts runs each host's part itself (jobs/)
+        check_fanout(verb, command.host)
     hosts = select_hosts(command.host, engines.names)
     allowed = [h for h in hosts if policy.decide(verb, requester, host=h).allowed]
     if not allowed:
@@ -117,9 +120,9 @@ def execute(
         return list_hosts(command, engines, channel_default(store, channel))
     if isinstance(command, UseHost):
         return use_host(command, requester, engines, store)
-    if not is_selector(command.host):
-        return None
     verb = str(getattr(command, "verb", ""))
+    if not is_selector(command.host) or verb == SCHEDULE:
+        return None
     check_fanout(verb, command.host)
     hosts = select_hosts(command.host, engines.names)
     refused = {

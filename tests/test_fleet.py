@@ -386,7 +386,7 @@ def test_a_scheduled_health_check_over_hosts_says_what_changed_where(
     hosts = {"plain": fleet.plain.url, "secure": fleet.tls(), "doomed": doomed.url}
     with jobs_over(hosts, redis_server) as jobs:
         try:
-            made = jobs.schedule("schedule health --every 1m --host all")
+            made = jobs.schedule("-H all schedule health --every 1m")  # -H, as typed reads take it
             tasks.health(made)  # the first pass: what is there now is the baseline
             jobs.posted.clear()
             fleet.plain.cli(

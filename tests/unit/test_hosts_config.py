@@ -247,3 +247,10 @@ def test_a_schedule_over_hosts_is_judged_on_each_of_them(scoped: Policy) -> None
     assert refused is not None and "on local" in refused.message
     assert decide_on_hosts(scoped, "image:prune", owner, "staging*", names).allowed
     assert not decide_on_hosts(scoped, "image:prune", owner, "all", names).allowed
+
+
+def test_h_all_before_a_schedule_makes_a_schedule_over_hosts(scoped: Policy) -> None:
+    command, decision = fleet.authorize(
+        scoped, _engines(), parse("-H 'staging*' schedule prune images --every 1h"), OPERATOR
+    )
+    assert command.host == "staging*" and decision.allowed
