@@ -22,6 +22,10 @@ PROTECTED_VERBS = frozenset(
         "container:rename",
         "network:connect",
         "network:disconnect",
+        "service:update",
+        "service:scale",
+        "service:rollback",
+        "service:rm",
     }
 )
 

@@ -10,6 +10,7 @@ import docker
 import docker.errors
 
 from handlers.engine_api import engine_request
+from handlers.engines import explain
 from handlers.errors import NoSuchObject, UsageError
 from handlers.results import BatchResult, FormattedResult, InspectResult, TableResult, listing
 from handlers.service_commands import InspectSwarmObjects, ListNodes, UpdateNode
@@ -90,8 +91,8 @@ def find_node(api: docker.APIClient, name: str) -> dict[str, Any]:
         name = (api.info().get("Swarm") or {}).get("NodeID", "") or name
     try:
         found: dict[str, Any] = engine_request(api, "GET", "/nodes/{}", name)
-    except docker.errors.NotFound:
-        raise NoSuchObject(f"Error: No such node: {name}") from None
+    except docker.errors.NotFound as exc:
+        raise NoSuchObject(explain(exc)) from None
     return found
 
 
@@ -116,7 +117,7 @@ def inspect_swarm_objects(
                     )
                 )
             except docker.errors.NotFound:
-                raise NoSuchObject(f"no such service: {name}") from None
+                raise NoSuchObject(f"Error: no such service: {name}") from None
     formatted = [render(command.format, o) for o in objects] if command.format else None
     return InspectResult(objects=objects, formatted=formatted)
 

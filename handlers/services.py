@@ -68,8 +68,8 @@ def find_service(api: docker.APIClient, name: str) -> dict[str, Any]:
     """A service by ID, name or ID prefix, as the engine resolves it."""
     try:
         found: dict[str, Any] = engine_request(api, "GET", "/services/{}", name)
-    except docker.errors.NotFound:
-        raise NoSuchObject(f"no such service: {name}") from None
+    except docker.errors.NotFound as exc:
+        raise NoSuchObject(explain(exc)) from None  # the engine's words, as the CLI shows
     return found
 
 
@@ -513,7 +513,10 @@ def service_logs(command: ServiceLogs, client: docker.DockerClient) -> Container
     """The CLI's prefix (`web.1.abcdef012345@node    | `) built from one task listing and
     one node listing, not one inspect per task."""
     api = client.api
-    service = find_service(api, command.service)
+    try:
+        service = find_service(api, command.service)
+    except NoSuchObject:
+        raise NoSuchObject(f"no such task or service: {command.service}") from None
     kwargs: dict[str, Any] = {
         "details": True,
         "stdout": True,
@@ -600,3 +603,24 @@ def service_preview(
         shown = f"{(service.get('Spec') or {}).get('Name', name)} ({running})"
         items.append({"kind": "service", "id": str(service["ID"]), "name": shown})
     return items
+
+
+def service_target_labels(command: Any, client: Any) -> dict[str, dict[str, str]] | None:
+    """For the protection rule: each service a change acts on, by the name given, with its
+    labels; None for a command that changes no service (a missing one is the handler's)."""
+    if isinstance(command, UpdateService | RollbackService):
+        names = [command.service]
+    elif isinstance(command, ScaleServices):
+        names = [name for name, _ in command.scales]
+    elif isinstance(command, RemoveServices):
+        names = list(command.names)
+    else:
+        return None
+    found: dict[str, dict[str, str]] = {}
+    for name in names:
+        try:
+            service = find_service(client.api, name)
+        except NoSuchObject:
+            continue
+        found[name] = dict((service.get("Spec") or {}).get("Labels") or {})
+    return found

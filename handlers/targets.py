@@ -15,6 +15,7 @@ from handlers.commands import (
     UpdateContainers,
 )
 from handlers.engine_api import inspect
+from handlers.services import service_target_labels
 
 
 def target_names(command: Command) -> list[str]:
@@ -29,6 +30,9 @@ def target_names(command: Command) -> list[str]:
 def target_labels(command: Command, client: Any) -> dict[str, dict[str, str]]:
     """Each existing target's labels, by the name it was given; a missing container is left
     out (the handler reports it in its own words and order)."""
+    services = service_target_labels(command, client)  # Swarm services, by their labels
+    if services is not None:
+        return services
     found: dict[str, dict[str, str]] = {}
     for name in target_names(command):
         try:

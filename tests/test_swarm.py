@@ -438,3 +438,67 @@ def test_service_findings_reach_the_channel(
     wait_for(
         lambda: not swarm.manager.client().api.services(filters={"name": ["crash2"]}), 10, "rm"
     )
+
+
+# --- policy: confirmation and protection ---------------------------------------------------
+
+
+def test_rm_and_scale_to_zero_are_confirmed_and_protected_services_left_to_admins(
+    swarm: Swarm,
+) -> None:
+    import fakeredis
+
+    from bot.confirm import ConfirmStore
+
+    document = PolicyDocument.model_validate(
+        {
+            "bindings": [
+                {"role": "operator", "users": ["UOP"]},
+                {"role": "admin", "users": ["UADMIN"]},
+            ]
+        }
+    )
+    ops = Pipeline(
+        Engines({"local": swarm.manager.url}, timeout=30),
+        Policy(document),
+        confirmations=ConfirmStore(fakeredis.FakeRedis()),
+    )
+    operator, admin = Requester("UOP", "C1"), Requester("UADMIN", "C1")
+    for name, labels in (("keep", []), ("guarded", ["-l", "dockhand.protected=true"])):
+        swarm.manager.cli("service", "create", "-d", "--name", name, "--replicas", "0",
+                          *labels, TEST_IMAGE, "sleep", "600")  # fmt: skip
+    try:
+        asked = ops.run("service rm keep", operator)
+        assert asked.pending and "keep" in json.dumps(asked.blocks), asked.text
+        assert ops.run("service scale -d keep=0", operator).pending
+        scaled = ops.run("service scale -d keep=2", operator)  # no removal: no question
+        assert scaled.ok and not scaled.pending, scaled.text
+        assert spec(swarm, "keep")["Mode"] == {"Replicated": {"Replicas": 2}}
+        refused = ops.run("service update -d --env-add A=1 guarded", operator)
+        assert not refused.ok and "guarded is protected" in refused.text
+        assert ops.run("service update -d --env-add A=1 guarded", admin).ok
+        assert not ops.run("node update --availability drain self", operator).ok
+    finally:
+        remove(swarm, "keep", "guarded")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "service inspect nope",
+        "service update -d --replicas 2 nope",
+        "service rollback -d nope",
+        "service logs nope",
+        "service ps nope",
+        "node inspect nope",
+        "node update --availability drain nope",
+    ],
+)
+def test_unknown_objects_are_said_in_the_cli_words(
+    swarm: Swarm, pipeline: Pipeline, text: str
+) -> None:
+    theirs = swarm.manager.cli(*shlex.split(text), check=False)
+    status, out, err = do(pipeline, text)
+    assert status == theirs.returncode == 1 and out == ""
+    said = theirs.stderr.strip().removeprefix("Error response from daemon: ")
+    assert said in err, (err, theirs.stderr)
