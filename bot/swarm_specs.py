@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from bot.argparsing import DockerArgumentParser, Spec, add_filter, parse_filters
+from bot.argparsing import DockerArgumentParser, Spec, add_filter
 from handlers import service_commands as s
 
 NOT_YET = "Dockhand does not support it for services yet"
@@ -55,11 +55,11 @@ _REFUSED_UPDATE: dict[str, str] = {
 
 
 def fields(ns: argparse.Namespace) -> dict[str, object]:
-    """Parsed flags whose dest is the model's field name; unset ones take the model default."""
-    out = {k: v for k, v in vars(ns).items() if k != "help" and v is not None}
-    if "filter" in out:
-        out["filters"] = parse_filters(out.pop("filter"))
-    return out
+    """bot/specs.py's `fields`, looked up when a command is parsed: that module imports this
+    one at its end, so it cannot be imported from here at the top."""
+    from bot.specs import fields as shared
+
+    return shared(ns)
 
 
 def with_verb(verb: str) -> Callable[[argparse.Namespace], dict[str, object]]:

@@ -12,9 +12,10 @@ import docker.errors
 from handlers.engine_api import engine_request
 from handlers.engines import explain
 from handlers.errors import NoSuchObject, UsageError
-from handlers.results import BatchResult, FormattedResult, InspectResult, TableResult, listing
+from handlers.results import BatchResult, FormattedResult, InspectResult, TableResult
 from handlers.service_commands import InspectSwarmObjects, ListNodes, UpdateNode
 from handlers.service_spec import kv_map
+from handlers.services import marked_listing
 from handlers.template import Row, render
 
 NODE_HEADERS = {
@@ -67,22 +68,20 @@ def list_nodes(command: ListNodes, client: docker.DockerClient) -> TableResult |
     if command.quiet:
         for row in rows:
             row["ID"] = row["ID"].removesuffix(" *")
-    result = listing(
+    return marked_listing(
         f"{len(rows)} nodes",
         rows,
         NODE_HEADERS,
-        ["ID", "Hostname", "Status", "Availability", "ManagerStatus", "EngineVersion"],
-        format=command.format,
-        quiet="ID" if command.quiet else None,
-    )
-    if isinstance(result, TableResult) and not command.quiet:
-        result.grid.marks = [
+        [
             "dead"
             if row["Status"] != "Ready"
             else {"Drain": "paused", "Pause": "paused"}.get(row["Availability"], "running")
             for row in rows
-        ]
-    return result
+        ],
+        format=command.format,
+        quiet=command.quiet,
+        shown=["ID", "Hostname", "Status", "Availability", "ManagerStatus", "EngineVersion"],
+    )
 
 
 def find_node(api: docker.APIClient, name: str) -> dict[str, Any]:

@@ -152,6 +152,7 @@ def list_services(
     command: ListServices, client: docker.DockerClient
 ) -> TableResult | FormattedResult:
     found = client.api.services(filters=command.filters or None, status=True)
+    ordered = sorted(found, key=lambda s: _natural((s.get("Spec") or {}).get("Name", "")))
     rows = [
         Row(
             {
@@ -168,19 +169,34 @@ def list_services(
             },
             (s.get("Spec") or {}).get("Labels") or {},
         )
-        for s in sorted(found, key=lambda s: _natural((s.get("Spec") or {}).get("Name", "")))
+        for s in ordered
     ]
-    result = listing(
+    return marked_listing(
         f"{len(rows)} services",
         rows,
         SERVICE_HEADERS,
-        list(SERVICE_HEADERS),
+        [_service_mark(s) for s in ordered],
         format=command.format,
-        quiet="ID" if command.quiet else None,
+        quiet=command.quiet,
     )
-    if isinstance(result, TableResult) and not command.quiet:
-        ordered = sorted(found, key=lambda s: _natural((s.get("Spec") or {}).get("Name", "")))
-        result.grid.marks = [_service_mark(s) for s in ordered]
+
+
+def marked_listing(
+    title: str,
+    rows: list[Row],
+    headers: dict[str, str],
+    marks: list[str],
+    *,
+    format: str | None,
+    quiet: bool,
+    shown: list[str] | None = None,
+) -> TableResult | FormattedResult:
+    """A listing in the CLI's default columns (`shown`, else every header), or -q's IDs, or
+    the user's --format; a table's rows carry a state word each for renderers that mark rows."""
+    columns = shown or list(headers)
+    result = listing(title, rows, headers, columns, format=format, quiet="ID" if quiet else None)
+    if isinstance(result, TableResult) and not quiet:
+        result.grid.marks = marks
     return result
 
 
@@ -308,17 +324,14 @@ def service_tasks(
                 task.get("Labels") or {},
             )
         )
-    marks = [_TASK_MARKS.get(str((t.get("Status") or {}).get("State")), "created") for t in tasks]
-    result = listing(
+    result = marked_listing(
         f"{len(rows)} tasks",
         rows,
         TASK_HEADERS,
-        list(TASK_HEADERS),
+        [_TASK_MARKS.get(str((t.get("Status") or {}).get("State")), "created") for t in tasks],
         format=command.format,
-        quiet="ID" if command.quiet else None,
+        quiet=command.quiet,
     )
-    if isinstance(result, TableResult) and not command.quiet:
-        result.grid.marks = marks
     if missing and isinstance(result, TableResult):
         result.title += f" ({'; '.join(missing)})"
     return result
