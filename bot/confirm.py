@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 import redis
 
 KEY = "dockhand:confirm:{}"
+THREAD_KEY = "dockhand:confirm:{}:thread"
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,20 @@ class ConfirmStore:
         if pending is not None and pending.expires < time.time():
             return None
         return pending
+
+    def keep_thread(self, pending_id: str, thread_ts: str) -> None:
+        """The thread the confirmed command answers in (a button's on a channel message),
+        kept as long as the confirmation."""
+        key = KEY.format(pending_id)
+        ttl = self.store.ttl(key)
+        if isinstance(ttl, int) and ttl > 0:
+            self.store.set(THREAD_KEY.format(pending_id), thread_ts, ex=ttl)
+
+    def thread_of(self, pending_id: str) -> str | None:
+        raw = self.store.get(THREAD_KEY.format(pending_id))
+        if not raw:
+            return None
+        return raw.decode() if isinstance(raw, bytes) else str(raw)
 
 
 def _load(raw: object) -> Pending | None:

@@ -4,6 +4,7 @@ and who may click. The pending commands themselves are kept in bot/confirm.py's 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bot import messages
@@ -11,10 +12,12 @@ from bot.confirm import ConfirmStore, Pending
 from bot.policy import Policy, Requester
 from bot.recording import Prepared
 from bot.text import trusted
-from handlers.commands import Command, ContainerAction
+from handlers.commands import Command, ContainerAction, UpdateImage
+from handlers.context import Context
 from handlers.engines import Engines, translate_engine_errors
-from handlers.preview import preview
+from handlers.preview import Preview, preview
 from handlers.service_commands import ScaleServices
+from handlers.updates import update_preview
 
 if TYPE_CHECKING:
     from bot.reply import Reply
@@ -25,6 +28,8 @@ class Confirmations:
         self.store = store
         self.engines = engines
         self.policy = policy
+        #: the registry logins a preview may use, for its requester (the pipeline's)
+        self.context_for: Callable[[Requester], Context] = lambda requester: Context()
 
     def needed(self, command: Command) -> bool:
         verb = str(getattr(command, "verb", ""))
@@ -48,9 +53,13 @@ class Confirmations:
         with translate_engine_errors(
             command.host, self.engines.url(command.host), self.engines.timeout
         ):
-            shown = preview(command, client)
+            shown: Preview
+            if isinstance(command, UpdateImage):  # asks the registry, as its requester
+                shown = update_preview(command, client, self.context_for(prepared.requester))
+            else:
+                shown = preview(command, client)
         # Nothing running to stop, or no service scaled to zero: let it run as usual.
-        if not shown.items and isinstance(command, ContainerAction | ScaleServices):
+        if not shown.items and isinstance(command, ContainerAction | ScaleServices | UpdateImage):
             return None
         verb = str(getattr(command, "verb", ""))
         pending = self.store.create(

@@ -74,6 +74,8 @@ class Pipeline:
         self.confirmation = (
             Confirmations(confirmations, engines, policy) if confirmations is not None else None
         )
+        if self.confirmation is not None:
+            self.confirmation.context_for = self.registry_context
         self._policy = policy
         #: the scheduler's client side, and the shared store (schedules, mutes)
         self.schedules = schedules
@@ -129,6 +131,15 @@ class Pipeline:
             self.recorder.record(requester, text, "", "invalid", "usage", exc.message[:200])
             raise
         return Prepared(command, text, requester, decision)
+
+    def registry_context(self, requester: Requester | None) -> Context:
+        """What a preview that asks registries gets (update-image's): the requester's own
+        logins, for the registries the policy allows, and nothing that creates."""
+        owner = requester.user if requester is not None else ""
+        return Context(
+            credentials=registry_lookup(self.credentials, owner, self.policy.guards),
+            host_credentials=self.host_credentials,
+        )
 
     def execute(
         self,

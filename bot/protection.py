@@ -20,6 +20,7 @@ PROTECTED_VERBS = frozenset(
         "container:pause",
         "container:update",
         "container:rename",
+        "container:update-image",
         "network:connect",
         "network:disconnect",
         "service:update",

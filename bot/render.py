@@ -29,7 +29,7 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
-from bot import messages
+from bot import messages, update_messages
 from bot import slack_limits as limits
 from bot.audit import Entry
 from bot.confirm import Pending
@@ -57,6 +57,7 @@ from bot.text import (
 from handlers.errors import DockhandError, EngineError, NotAllowed, UsageError
 from handlers.fleet import ERROR_MARK, FleetResult
 from handlers.health import HealthPass
+from handlers.image_update import ImageUpdate
 from handlers.preview import Preview
 from handlers.results import (
     ContainerList,
@@ -67,6 +68,7 @@ from handlers.results import (
     TableResult,
     TextResult,
 )
+from handlers.updates import UpdateCheck
 
 log = logging.getLogger("dockhand.render")
 
@@ -159,6 +161,10 @@ def summary_of(result: Result) -> str:
     summary = result.summary()
     if isinstance(result, ContainerRun) and result.still_running:
         return messages.follow_logs(summary, result.name)
+    if isinstance(result, UpdateCheck):
+        return update_messages.check_summary(result)
+    if isinstance(result, ImageUpdate):
+        return update_messages.update_summary(result)
     return summary
 
 
@@ -422,6 +428,21 @@ def _actions(result: Result, origin: Origin, pages: int) -> ActionsBlock | None:
                     text="Stop", action_id=f"{RUN_ACTION}:stop", style="danger", value=stop
                 )
             )
+    if isinstance(result, UpdateCheck):
+        # One Update button a stale container: it runs `update-image` as the clicker, with
+        # its preview and confirmation, and answers in this message's thread.
+        for n, stale in enumerate(result.stale[: limits.ACTIONS_ELEMENTS - 2]):
+            value = _target_value(
+                "update-image", stale.name, stale.container[:12], result.host, limits.BUTTON_VALUE
+            )
+            if value is not None:
+                elements.append(
+                    ButtonElement(
+                        text=_plain(update_messages.update_button(stale.name), limits.BUTTON_TEXT),
+                        action_id=f"{RUN_ACTION}:update-image:{n}",
+                        value=value,
+                    )
+                )
     if pages > 1 and origin.text:
         # A command too long to carry in a button's value gets no page buttons; the context
         # line still says which rows are shown.

@@ -19,6 +19,7 @@ from handlers.units import go_duration
 from jobs import authority
 from jobs.mutes import mute
 from jobs.schedules import ScheduleRecord, Schedules, parse_every
+from jobs.updates import parse_window
 
 
 class ScheduleCreated(TextResult):
@@ -162,6 +163,8 @@ def _add(
         record.command = (
             f"-H {host} {kind} prune -f{flags}" if host != "local" else f"{kind} prune -f{flags}"
         )
+    elif command.task == "updates":
+        _add_updates(command, record, requester, policy, host)
     elif (
         command.autoheal
         and not decide_on_hosts(policy, authority.HEAL_VERB, requester, host, hosts).allowed
@@ -191,6 +194,40 @@ def _add(
         text=_next(schedules, record.id, zone),
         schedule_id=record.id,
     )
+
+
+def _add_updates(
+    command: SchedulePrune,
+    record: ScheduleRecord,
+    requester: Requester,
+    policy: Policy,
+    host: str,
+) -> None:
+    """`schedule updates`: the check runs as `updates`; with --window, containers labelled
+    dockhand.update=auto are also updated in it, which takes what `update-image` takes."""
+    verbs = [authority.UPDATES_VERB]
+    if command.window:
+        try:
+            parse_window(command.window)
+        except ValueError as exc:
+            raise UsageError(
+                f'invalid argument "{command.window}" for "--window" flag: {exc}',
+                token=command.window,
+            ) from None
+        verbs.append(authority.UPDATE_VERB)
+        record.window = command.window
+    for verb in verbs:
+        decision = policy.decide(verb, requester, host=host)
+        if not decision.allowed:
+            raise NotAllowed(
+                f"{requester.mention} may not schedule `{verb}` ({decision.rule})",
+                rule=decision.rule,
+            )
+    paired = authority.two_person(policy, verbs)
+    if paired:
+        raise NotAllowed(authority.two_person_message(paired[0]), rule=authority.TWO_PERSON_RULE)
+    flags = "".join(f" --filter {k}={v}" for k, vs in command.filters.items() for v in vs)
+    record.command = f"-H {host} updates{flags}" if host != "local" else f"updates{flags}"
 
 
 def _zone(zones: dict[str, str] | None, requester: Requester, schedules: Schedules) -> ZoneInfo:

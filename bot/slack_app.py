@@ -248,6 +248,10 @@ class SlackFrontEnd:
                 )
             return
         asked = pipeline.ask(prepared)
+        if asked is not None and asked.pending and thread_ts and pipeline.confirmations:
+            # Confirmed, it answers in the same thread (an Update button's run tells its story
+            # under the updates message).
+            pipeline.confirmations.keep_thread(asked.pending, thread_ts)
         if asked is not None:
             self.deliver_pending(asked, prepared.requester, response_url, thread_ts)
             return
@@ -392,7 +396,7 @@ class SlackFrontEnd:
         self.run_change(
             prepared,
             "",
-            None,
+            pipeline.confirmations.thread_of(pending_id) if pipeline.confirmations else None,
             Origin(text=prepared.text, host=prepared.command.host),
             by,
             run=lambda progress: pipeline.confirm(

@@ -342,6 +342,46 @@ def update(p: DockerArgumentParser) -> None:
     containers_arg(p)
 
 
+def updates(p: DockerArgumentParser) -> None:
+    p.flag("-a", "--all", help="Check stopped containers too (default: running ones)")
+    p.many(
+        "--filter",
+        dest="filter",
+        metavar="FILTER",
+        help="Only containers matching, as ps filters them (label=team=web)",
+    )
+
+
+def update_image(p: DockerArgumentParser) -> None:
+    p.add_argument(
+        "--timeout",
+        type=int,
+        help="Seconds to wait for the new container to be healthy (default 300)",
+    )
+    p.add_argument(
+        "--grace",
+        type=int,
+        help="Seconds a container without a healthcheck must keep running (default 10)",
+    )
+    p.add_argument("container", metavar="CONTAINER")
+
+
+def schedule_updates(p: DockerArgumentParser) -> None:
+    p.many(
+        "--filter",
+        dest="filter",
+        metavar="FILTER",
+        help="Only containers matching, e.g. label=team=web",
+    )
+    p.add_argument("--cron", help='Crontab schedule, e.g. "0 */6 * * *"')
+    p.add_argument(
+        "--window",
+        help="Maintenance window (HH:MM-HH:MM, schedules' time zone) in which containers "
+        "labelled dockhand.update=auto are updated, one at a time",
+    )
+    schedule_common(p)
+
+
 def prune(all_help: str | None = None, volumes: bool = False) -> Options:
     def add(p: DockerArgumentParser) -> None:
         if all_help:
@@ -680,6 +720,23 @@ SPECS: tuple[Spec, ...] = (
         aliases=("update",),
     ),
     Spec(
+        "container update-image",
+        "Pull the container's image and recreate it on the new one, rolling back on failure",
+        "[OPTIONS] CONTAINER",
+        update_image,
+        fields,
+        c.UpdateImage,
+        aliases=("update-image",),
+    ),
+    Spec(
+        "updates",
+        "Which running containers' registries serve a newer image for their reference",
+        "[OPTIONS]",
+        updates,
+        fields,
+        c.CheckUpdates,
+    ),
+    Spec(
         "container prune",
         "Remove all stopped containers",
         "[OPTIONS]",
@@ -900,6 +957,14 @@ SPECS: tuple[Spec, ...] = (
         "--every D [--autoheal] [--filter F] [--host H] [--channel C]",
         schedule_health,
         lambda ns: {**fields(ns), "task": "health"},
+        c.SchedulePrune,
+    ),
+    Spec(
+        "schedule updates",
+        "Check for newer images on a schedule; auto-update labelled containers in a window",
+        "(--every D | --cron EXPR) [--window HH:MM-HH:MM] [--filter F] [--host H] [--channel C]",
+        schedule_updates,
+        lambda ns: {**fields(ns), "task": "updates"},
         c.SchedulePrune,
     ),
     Spec(

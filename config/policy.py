@@ -84,6 +84,8 @@ DEFAULT_CONFIRM = [
     "system:prune",
     "network:rm",
     "volume:rm",
+    # recreates the container on a newer image: the preview shows what changes
+    "container:update-image",
     "service:rm",
     "service:scale",
 ]

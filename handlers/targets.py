@@ -13,6 +13,7 @@ from handlers.commands import (
     ContainerAction,
     RenameContainer,
     UpdateContainers,
+    UpdateImage,
 )
 from handlers.engine_api import inspect
 from handlers.services import service_target_labels
@@ -22,7 +23,7 @@ def target_names(command: Command) -> list[str]:
     """The containers a command changes, as typed."""
     if isinstance(command, ContainerAction | UpdateContainers):
         return list(command.containers)
-    if isinstance(command, RenameContainer | ConnectNetwork):
+    if isinstance(command, RenameContainer | ConnectNetwork | UpdateImage):
         return [command.container]
     return []
 

@@ -27,6 +27,9 @@ KEEP_VERB = "schedule:add"
 #: a health pass lists and inspects containers; autoheal restarts them
 HEALTH_VERB = "container:ls"
 HEAL_VERB = "container:restart"
+#: a scheduled update check; with a maintenance window it also updates (auto-labelled)
+UPDATES_VERB = "image:updates"
+UPDATE_VERB = "container:update-image"
 TWO_PERSON_RULE = "confirm.two_person"
 
 
@@ -45,6 +48,8 @@ def task_verbs(record: ScheduleRecord, verb_of: VerbOf) -> list[str]:
         return [verb_of(record.command)]
     if record.task == "health":
         return [HEALTH_VERB, HEAL_VERB] if record.autoheal else [HEALTH_VERB]
+    if record.task == "updates":
+        return [verb_of(record.command), *([UPDATE_VERB] if record.window else [])]
     return []
 
 

@@ -37,7 +37,11 @@ JOBS_KEY = "dockhand:apscheduler:jobs"
 RUN_TIMES_KEY = "dockhand:apscheduler:run_times"
 #: APScheduler stores these references with each job: they must stay where they are (a job
 #: whose function moved is deleted on load)
-FUNCTIONS = {"prune": "jobs.tasks:prune", "health": "jobs.tasks:health"}
+FUNCTIONS = {
+    "prune": "jobs.tasks:prune",
+    "health": "jobs.tasks:health",
+    "updates": "jobs.updates:check",
+}
 
 
 class ScheduleRecord(BaseModel):
@@ -63,12 +67,16 @@ class ScheduleRecord(BaseModel):
     #: why it was stopped because its owner may no longer run it; said once, cleared when
     #: it is resumed or a run is allowed again
     stopped: str = ""
+    #: updates: the maintenance window (HH:MM-HH:MM, the scheduler's time zone) in which
+    #: containers labelled dockhand.update=auto are updated; empty: report only
+    window: str = ""
 
     def describe(self) -> str:
         when = f"cron `{self.cron}`" if self.cron else f"every {_seconds(self.every_seconds or 0)}"
         what = f"`{self.command}`" if self.command else self.task
         heal = " with autoheal" if self.autoheal else ""
-        return f"{what}{heal} on {self.host}, {when}"
+        window = f", auto-updates {self.window}" if self.window else ""
+        return f"{what}{heal} on {self.host}, {when}{window}"
 
 
 def _seconds(value: float) -> str:

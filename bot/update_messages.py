@@ -1,0 +1,71 @@
+"""What Dockhand says about image updates (handlers/updates.py and handlers/image_update.py
+return the facts): the check's summary, an update's outcome, the Update button. Kept beside
+bot/messages.py, in the same voice, so this feature's wording is reviewed in one place."""
+
+from __future__ import annotations
+
+from handlers.image_update import ImageUpdate
+from handlers.updates import UpdateCheck, short_digest
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def check_summary(check: UpdateCheck) -> str:
+    checked = len(check.images)
+    stale = len(check.stale)
+    problems = len(check.problems)
+    if not checked:
+        return f"no containers to check on {check.host}"
+    if stale:
+        said = (
+            f":arrow_up: {_plural(stale, 'container')} of {checked} on {check.host} "
+            f"{'has' if stale == 1 else 'have'} a newer image in {'its' if stale == 1 else 'their'}"
+            " registry"
+        )
+    else:
+        said = (
+            f":white_check_mark: {_plural(checked, 'container')} on {check.host}: "
+            "none has a newer image in its registry"
+        )
+    if problems:
+        said += f"; {_plural(problems, 'image')} could not be checked"
+    return said
+
+
+def update_summary(update: ImageUpdate) -> str:
+    name, image = update.container, update.image
+    if update.outcome == "current":
+        return f"{name}: {image} is up to date; nothing to update"
+    new = short_digest(update.new_digest)
+    if update.outcome == "updated":
+        if update.health == "created":
+            return f":arrow_up: recreated {name} on {image} ({new}); it stays stopped, as it was"
+        proof = (
+            f"healthy after {update.waited:g} s"
+            if update.health == "healthy"
+            else f"running for {update.waited:g} s (no healthcheck)"
+        )
+        return f":white_check_mark: updated {name} to {image} ({new}): {proof}; old one removed"
+    why = {
+        "unhealthy": "was unhealthy",
+        "exited": "exited"
+        + (f" with code {update.exit_code}" if update.exit_code is not None else ""),
+        "restarting": "kept restarting",
+        "timeout": f"was not healthy within {update.waited:g} s",
+    }.get(update.health, update.health)
+    old = (
+        "the old container is running again"
+        if update.restored
+        else ":warning: the old container could NOT be started again"
+    )
+    kept = f"; the new one is kept stopped as {update.failed_name}" if update.failed_name else ""
+    return (
+        f":rotating_light: update of {name} to {image} ({new}) rolled back: "
+        f"the new container {why}; {old}{kept}"
+    )
+
+
+def update_button(name: str) -> str:
+    return f"Update {name}"
