@@ -18,12 +18,20 @@ from config.hosts import HostConfig, as_configs
 from handlers.errors import (
     EngineError,
     EngineLost,
+    EngineSSHRefused,
     EngineTimeout,
     EngineTLSRefused,
     EngineUnreachable,
     NoSuchObject,
     UsageError,
 )
+
+try:  # ssh:// hosts go through paramiko when it is installed (config/hosts.py checks)
+    import paramiko  # type: ignore[import-untyped]
+
+    _SSH_ERRORS: tuple[type[Exception], ...] = (paramiko.SSHException,)
+except ImportError:  # pragma: no cover - without paramiko no ssh:// host passes the config
+    _SSH_ERRORS = ()
 
 #: the API version a client starts with before it asks the engine for its own
 _NEGOTIATE_FROM = docker.constants.MINIMUM_DOCKER_API_VERSION
@@ -179,6 +187,10 @@ def translate_engine_errors(
         if changing or container:
             raise EngineLost(host, url, container) from exc
         raise EngineUnreachable(host, url) from exc
+    except _SSH_ERRORS as exc:
+        # paramiko's own (an unknown or changed host key, a key the far side refuses): not
+        # "down", and not docker-py's to wrap.
+        raise EngineSSHRefused(host, url, str(exc) or type(exc).__name__) from exc
     except docker.errors.DockerException as exc:
         # from_env/version negotiation wraps the connection failure in a plain DockerException.
         if "Error while fetching server API version" in str(exc):

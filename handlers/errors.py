@@ -8,6 +8,7 @@
      |    +-- NoSuchObject        404: no such container, image, network...
      |    +-- EngineUnreachable   cannot connect to the engine at all
      |    |    +-- EngineTLSRefused  connected, but the TLS handshake failed (CA, certificate)
+     |    |    +-- EngineSSHRefused  connected, but SSH failed (host key, client key)
      |    +-- EngineLost          the connection broke while a command was running
      |    +-- EngineTimeout       the engine did not answer in time
 
@@ -95,6 +96,20 @@ class EngineTLSRefused(EngineUnreachable):
         self.message = (
             f"TLS handshake with Docker at {host} ({url}) failed: {reason}; check the host's "
             "tls ca, cert and key in the hosts file"
+        )
+        self.args = (self.message,)
+        self.reason = reason
+
+
+class EngineSSHRefused(EngineUnreachable):
+    """An ssh:// engine whose SSH session failed: an unknown or changed host key, a client
+    key the far side does not accept."""
+
+    def __init__(self, host: str, url: str, reason: str) -> None:
+        super().__init__(host, url)
+        self.message = (
+            f"SSH to Docker at {host} ({url}) failed: {reason}; check the key and known_hosts "
+            "of the user Dockhand runs as"
         )
         self.args = (self.message,)
         self.reason = reason

@@ -5,6 +5,7 @@ wrong, `/docker hosts`, and a channel's default host kept in Redis."""
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ from handlers.fleet import FleetResult
 from handlers.hosts import HostsResult
 from jobs import context, tasks
 from jobs.schedules import Schedules
+from tests import ssh_host
 from tests.rig import TEST_IMAGE, Engine, RedisServer, Rig, free_port
 from tests.tls_ca import Material, dockerd_tls_args, make_ca
 
@@ -410,3 +412,42 @@ def test_a_scheduled_health_check_over_hosts_says_what_changed_where(
         finally:
             doomed.stop()
             fleet.plain.cli("rm", "-f", "fleet-dies", check=False)
+
+
+# --- ssh:// -------------------------------------------------------------------------------------
+
+
+def test_an_ssh_host_answers_like_the_others_and_a_wrong_host_key_is_refused(
+    rig: Rig, fleet: Fleet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not ssh_host.available():
+        pytest.skip("openssh-server is not installed here (.ci/run installs it)")
+    far = ssh_host.SSHHost(rig.root / "ssh", fleet.plain)
+    far.start()
+    # docker-py's ssh:// takes the key and known_hosts from ~/.ssh, as the docker CLI does.
+    monkeypatch.setenv("HOME", str(far.home))
+    pipeline = pipeline_for({"local": fleet.local.url, "far": HostConfig(url=far.url)})
+    try:
+        plain_ids = fleet.plain.cli("ps", "-a", "-q").stdout.split()
+        assert _ids(pipeline.run("-H far ps -a -q", ME)) == plain_ids
+        fan = pipeline.run("-H all ps -a -q", ME)
+        assert isinstance(fan.result, FleetResult)
+        assert [r[0] for r in rows_by_host(fan.result)["far"]] == plain_ids
+        listing = pipeline.run("hosts", ME)
+        assert isinstance(listing.result, HostsResult)
+        shown = next(h for h in listing.result.hosts if h.name == "far")
+        assert shown.reachable and shown.transport == "ssh" and shown.version
+        pipeline.engines.close()
+        # Another key under the host's name in known_hosts: a host that changed is refused.
+        known = far.home / ".ssh" / "known_hosts"
+        stranger = rig.root / "ssh-stranger"
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(stranger)])
+        kind, key = Path(f"{stranger}.pub").read_text().split()[:2]
+        known.write_text(f"[127.0.0.1]:{far.port} {kind} {key}\n")
+        refused = pipeline.run("-H far ps", ME)
+        assert not refused.ok
+        assert refused.text.startswith(f"SSH to Docker at far ({far.url}) failed"), refused.text
+        assert "known_hosts" in refused.text
+    finally:
+        pipeline.engines.close()
+        far.stop()
