@@ -27,8 +27,9 @@ ANNOUNCED = "dockhand:updates:{}"
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
-def parse_window(text: str) -> tuple[time, time]:
-    """`HH:MM-HH:MM` (the end may be past midnight: 22:00-02:00). Raises ValueError."""
+def parse_window(text: str) -> tuple[time, time | None]:
+    """`HH:MM-HH:MM` (the end may be past midnight: 22:00-02:00; 24:00 is the end of the
+    day, None). Raises ValueError."""
     match = _WINDOW.match(text)
     if match is None:
         raise ValueError("give the window as HH:MM-HH:MM, e.g. 02:00-04:00")
@@ -36,7 +37,7 @@ def parse_window(text: str) -> tuple[time, time]:
     if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2):
         raise ValueError("hours go from 00 to 23 (24:00 for midnight), minutes to 59")
     start = time(h1, m1)
-    end = time(0, 0) if h2 == 24 else time(h2, m2)
+    end = None if h2 == 24 else time(h2, m2)
     if start == end:
         raise ValueError("the window is empty: its start and end are the same")
     return start, end
@@ -46,6 +47,8 @@ def in_window(window: str, now: datetime) -> bool:
     """Is `now` (in the schedule's time zone) inside `window`? Its start is in, its end out."""
     start, end = parse_window(window)
     moment = now.time().replace(second=0, microsecond=0)
+    if end is None:
+        return moment >= start
     if start < end:
         return start <= moment < end
     return moment >= start or moment < end  # across midnight
