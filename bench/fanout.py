@@ -30,8 +30,9 @@ from bot.parser import parse
 from bot.pipeline import Pipeline
 from bot.policy import Policy, Requester
 from config.hosts import TLS, HostConfig
-from handlers.engines import Engines
+from handlers.engines import Engines, connect
 from handlers.fleet import FleetResult
+from tests import ssh_host
 from tests.rig import TEST_IMAGE, Engine, Rig, free_port
 from tests.tls_ca import dockerd_tls_args, make_ca
 
@@ -50,6 +51,7 @@ def sample(fn: Callable[[], object]) -> float:
 
 
 def main() -> int:
+    load = os.getloadavg()
     rig = Rig()
     proxies: multiprocessing.Process | None = None
     try:
@@ -93,7 +95,7 @@ def main() -> int:
             "c": HostConfig(url=f"tcp://127.0.0.1:{ports['c']}", tls=tls),
         }
         far = measure(far_hosts)
-        transport = transports(rig, Engines(hosts, timeout=30))
+        transport = transports(rig, Engines(hosts, timeout=30), engines["a"])
         lines = [
             "# Fan-out `ps -a -H all`",
             "",
@@ -101,7 +103,8 @@ def main() -> int:
             "(2 cores, shared by the engines, the bench and anything else running): `a` and "
             "`b` on unix sockets, `c` behind TLS on a loopback port. Median of "
             f"{ROUNDS} interleaved rounds through the pipeline's execute (a parsed command "
-            "in, the result model out). Written by `python3 bench/fanout.py`.",
+            "in, the result model out). Written by `python3 bench/fanout.py`; load average "
+            f"{load[0]:.2f} at the start, {os.getloadavg()[0]:.2f} at the end.",
             "",
             *table("Engines on this machine", near),
             "Why the target cannot be shown on this machine: one `ps -a` of 100 containers "
@@ -120,21 +123,28 @@ def main() -> int:
                 "each chunk each way)",
                 far,
             ),
+            "The proxy, the engines and the bench still share the same two cores here, so "
+            "this condition is CPU-bound too; it shows the round trip overlapping (three "
+            "hosts cost one round trip, not three), not what separate machines would give.",
+            "",
             "## What reaching an engine costs a request",
             "",
             "One `GET /_ping` and one `ps -a` (100 containers) per way, median of "
-            f"{transport['rounds']} after warm-up. The worker row is a bare Redis list hop "
+            f"{transport['rounds']} interleaved rounds after warm-up, connections kept open "
+            "(a TLS or SSH handshake is paid once per pooled connection). The worker row is "
+            "a bare Redis list hop "
             "(RPUSH the job, a thread beside the engine BLPOPs it, runs the request on the "
             "unix socket, RPUSHes the answer, the caller BLPOPs it): the least any queue "
             "library adds, before its own bookkeeping.",
             "",
-            "| way | ping ms | ps -a ms |",
-            "| --- | ---: | ---: |",
+            "| way | ping ms | ps -a ms | new connection ms |",
+            "| --- | ---: | ---: | ---: |",
         ]
         ways = transport["ways"]
         assert isinstance(ways, dict)
-        for way, (ping, listing) in ways.items():
-            lines.append(f"| {way} | {ping:.2f} | {listing:.2f} |")
+        for way, (ping, listing, fresh) in ways.items():
+            made = f"{fresh:.1f}" if fresh is not None else "(held by the worker)"
+            lines.append(f"| {way} | {ping:.2f} | {listing:.2f} | {made} |")
         lines.append("")
         publish("bench-fanout.md", "\n".join(lines))
         return 0
@@ -292,7 +302,7 @@ def run_proxies(routes: dict[int, tuple[str, str]], delay: float) -> None:
     asyncio.run(serve())
 
 
-def transports(rig: Rig, engines: Engines) -> dict[str, object]:
+def transports(rig: Rig, engines: Engines, unix_engine: Engine) -> dict[str, object]:
     """Ping and ps -a over a unix socket, over TLS on loopback, and through a Redis queue to
     a worker that holds the unix socket."""
     rounds = 51
@@ -330,17 +340,55 @@ def transports(rig: Rig, engines: Engines) -> dict[str, object]:
             lambda: queued("ps"),
         ),
     }
-    figures: dict[str, tuple[float, float]] = {}
-    for way, (ping, listing) in ways.items():
+    far = None
+    if ssh_host.available():
+        # ssh:// as a worker's alternative: the engine's socket stays local to its host.
+        far = ssh_host.SSHHost(rig.root / "ssh", unix_engine)
+        far.start()
+        os.environ["HOME"] = str(far.home)  # paramiko takes ~/.ssh's key and known_hosts
+        shell = Engines({"far": HostConfig(url=far.url)}, timeout=30).client("far").api
+        ways["SSH (paramiko, docker system dial-stdio)"] = (
+            shell.ping,
+            lambda: shell.containers(all=True),
+        )
+    for ping, listing in ways.values():
         for _ in range(5):
             ping(), listing()
-        figures[way] = (
-            statistics.median(sample(ping) for _ in range(rounds)),
-            statistics.median(sample(listing) for _ in range(rounds)),
-        )
+    # Interleaved: each round asks every way once, so a busy spell hits them alike.
+    pings: dict[str, list[float]] = {way: [] for way in ways}
+    lists: dict[str, list[float]] = {way: [] for way in ways}
+    for _ in range(rounds):
+        for way, (ping, listing) in ways.items():
+            pings[way].append(sample(ping))
+            lists[way].append(sample(listing))
+    # What a new connection costs (client made, API version asked, one ping): paid again
+    # after an idle pool is dropped or the far end restarts.
+    fresh: dict[str, HostConfig] = {
+        "unix socket": engines.config("a"),
+        "TLS over tcp (loopback)": engines.config("c"),
+    }
+    if far is not None:
+        fresh["SSH (paramiko, docker system dial-stdio)"] = HostConfig(url=far.url)
+
+    def connect_once(config: HostConfig) -> None:
+        made = connect(config, api_version="auto", timeout=30)
+        made.api.ping()
+        made.close()
+
+    connects = {
+        way: statistics.median(sample(lambda c=config: connect_once(c)) for _ in range(7))
+        for way, config in fresh.items()
+    }
+    figures = {
+        way: (statistics.median(pings[way]), statistics.median(lists[way]), connects.get(way))
+        for way in ways
+    }
     stop.set()
     thread.join(3)
     engines.close()
+    if far is not None:
+        shell.close()
+        far.stop()
     return {"rounds": rounds, "ways": figures}
 
 
