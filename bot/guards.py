@@ -15,6 +15,7 @@ from bot.safety import (
     Refusal,
     check_connect,
     check_create,
+    check_exec,
     check_host_path,
     check_network_create,
     check_registry,
@@ -30,6 +31,7 @@ from handlers.commands import (
     ContainerTop,
     CreateNetwork,
     CreateVolume,
+    ExecContainer,
     Prune,
     PullImage,
     PushImage,
@@ -38,6 +40,7 @@ from handlers.commands import (
     UpdateContainers,
 )
 from handlers.containers import create_body, update_body
+from handlers.exec import exec_body
 from handlers.networks import network_body
 from handlers.service_commands import CreateService
 from handlers.service_spec import create_spec
@@ -81,6 +84,8 @@ def check_command(command: Command, guards: Guards) -> Command:
     elif isinstance(command, CreateService):
         # Network names stay names before the ack (no engine to resolve them to IDs).
         check_service(check, create_spec(command, lambda name: name))
+    elif isinstance(command, ExecContainer):
+        check_exec(check, command.container, exec_body(command))
     elif isinstance(command, PullImage | PushImage):
         check_registry(command.name, guards)
     elif isinstance(command, TagImage):

@@ -6,12 +6,12 @@ same specs, so they never drift from what the parser accepts.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 
 from pydantic import ValidationError
 
 from bot.argparsing import PROG, DockerArgumentParser, Spec
+from bot.not_in_chat import refuse_not_in_chat, suggest
 from bot.specs import SPECS
 from bot.text import split_words
 from config.settings import LOCAL
@@ -29,9 +29,8 @@ def find_spec(words: Sequence[str]) -> tuple[Spec, int]:
         return _BY_PATH[f"{words[0]} {words[1]}".lower()], 2
     if words and words[0].lower() in _BY_PATH:
         return _BY_PATH[words[0].lower()], 1
-    group = bool(words) and words[0].lower() in GROUPS
-    typed = " ".join(words[:2]) if group and len(words) > 1 else (words[0] if words else "")
-    suggestions = difflib.get_close_matches(typed.lower(), list(_BY_PATH), n=3, cutoff=0.6)
+    refuse_not_in_chat(words, usage=GLOBAL_USAGE)
+    typed, suggestions = suggest(words, _BY_PATH, GROUPS)
     raise UnknownCommand(typed, suggestions, usage=GLOBAL_USAGE)
 
 

@@ -1001,6 +1001,37 @@ def check_volume_create(check: Check, body: Mapping[str, Any]) -> None:
         check_local_options(check, body.get("DriverOpts"), "volume create -o")
 
 
+# POST /containers/{id}/exec: what a command started inside an existing container may ask.
+# No terminal and no stdin in chat; never privileged (the command would get every capability
+# and every device of the host, whatever the container was made with).
+EXEC_FIELDS: dict[str, Rule] = {
+    "User": CONFIG_FIELDS["User"],
+    "Privileged": closed("--privileged", "privileged", "gives the command the whole host"),
+    "Tty": closed("--tty", "exec-tty", "needs a terminal chat does not have"),
+    "AttachStdin": closed("--interactive", "exec-stdin", "needs a terminal chat does not have"),
+    "AttachStdout": allowed(""),
+    "AttachStderr": allowed(""),
+    "DetachKeys": closed("--detach-keys", "exec-tty", "needs a terminal chat does not have"),
+    "Env": CONFIG_FIELDS["Env"],
+    "WorkingDir": CONFIG_FIELDS["WorkingDir"],
+    "Cmd": CONFIG_FIELDS["Cmd"],
+}
+
+
+def check_exec(check: Check, target: str, body: Mapping[str, Any]) -> None:
+    """An exec runs as part of the target, with all it has: so the body field by field, and
+    the container as a whole, as a `container:X` namespace is judged. A container made
+    elsewhere with a host bind or --privileged is as refused to exec into as to create."""
+    check_section(check, body, EXEC_FIELDS, "exec")
+    found = check.refs.container(target) if check.refs is not None else None
+    if found is None:
+        return  # before the ack, or no such container: the engine answers that itself
+    name = _name(found, target)
+    if INTERNAL_LABEL in ((found.get("Config") or {}).get("Labels") or {}):
+        raise refuse("internal", f"exec: {name} is part of Dockhand itself")
+    check_container(replace(check, subject=f"exec → {name}: "), found)
+
+
 def check_caps(check: Check, section: Mapping[str, Any], *, whole: bool) -> None:
     """Memory, CPU and pids caps. In a whole HostConfig a missing or zero limit is no limit
     (refused under a cap); in an update body only what is sent is judged."""
@@ -1075,5 +1106,7 @@ def admit_request(check: Check, kind: str, body: Mapping[str, Any], target: str)
         from bot.service_safety import check_service
 
         check_service(check, body)
+    elif kind == "container.exec":
+        check_exec(check, target, body)
     else:
         raise refuse("unknown-request", f"`{kind}` is a request the safety check does not know")

@@ -322,6 +322,7 @@ def stats(p: DockerArgumentParser) -> None:
     p.flag("-a", "--all", help="Show all containers (default shows just running)")
     p.flag("--no-stream", dest="no_stream_", help="Disable streaming stats (always, in chat)")
     p.flag("--no-trunc", help="Do not truncate output")
+    listing_format(p)
     p.add_argument("containers", nargs="*", metavar="CONTAINER")
 
 
@@ -380,6 +381,39 @@ def schedule_updates(p: DockerArgumentParser) -> None:
         "labelled dockhand.update=auto are updated, one at a time",
     )
     schedule_common(p)
+
+
+def exec_options(p: DockerArgumentParser) -> None:
+    p.flag("-d", "--detach", help="Detached mode: run command in the background")
+    p.many("-e", "--env", dest="env", help="Set environment variables (NAME=value)")
+    p.add_argument("-u", "--user", help='Username or UID (format: "<name|uid>[:<group|gid>]")')
+    p.add_argument("-w", "--workdir", help="Working directory inside the container")
+    p.flag("--privileged", help="Give extended privileges to the command (always refused)")
+    no_terminal = "chat has no terminal to attach; the output comes back when it ends"
+    p.refuse("-i", "--interactive", reason=no_terminal)
+    p.refuse("-t", "--tty", reason=no_terminal)
+    p.refuse("--detach-keys", reason=no_terminal, takes_value=True)
+    p.refuse(
+        "--env-file",
+        takes_value=True,
+        reason="the file would be read on the bot's machine; pass -e NAME=value",
+    )
+    p.add_argument("container", metavar="CONTAINER")
+    p.add_argument("command", nargs=argparse.REMAINDER, metavar="COMMAND [ARG...]")
+
+
+def port(p: DockerArgumentParser) -> None:
+    p.add_argument("container", metavar="CONTAINER")
+    p.add_argument("port", nargs="?", metavar="PRIVATE_PORT[/PROTO]")
+
+
+def events(p: DockerArgumentParser) -> None:
+    add_filter(p)
+    p.add_argument(
+        "--format", help="Format output using a custom template ('json' or a Go template)"
+    )
+    p.add_argument("--since", help="Show all events created since timestamp (default 10m)")
+    p.add_argument("--until", help="Show events until this timestamp (default now)")
 
 
 def prune(all_help: str | None = None, volumes: bool = False) -> Options:
@@ -711,6 +745,43 @@ SPECS: tuple[Spec, ...] = (
         intermixed=False,
     ),
     Spec(
+        "container exec",
+        "Execute a command in a running container (no terminal; output when it ends)",
+        "[OPTIONS] CONTAINER COMMAND [ARG...]",
+        exec_options,
+        fields,
+        c.ExecContainer,
+        aliases=("exec",),
+        intermixed=False,
+    ),
+    Spec(
+        "container port",
+        "List port mappings or a specific mapping for the container",
+        "CONTAINER [PRIVATE_PORT[/PROTO]]",
+        port,
+        fields,
+        c.ContainerPort,
+        aliases=("port",),
+    ),
+    Spec(
+        "container diff",
+        "Inspect changes to files or directories on a container's filesystem",
+        "CONTAINER",
+        positional("container", "CONTAINER"),
+        fields,
+        c.ContainerDiff,
+        aliases=("diff",),
+    ),
+    Spec(
+        "container wait",
+        "Block until one or more containers stop, then print their exit codes (bounded)",
+        "CONTAINER [CONTAINER...]",
+        containers_arg,
+        fields,
+        c.WaitContainers,
+        aliases=("wait",),
+    ),
+    Spec(
         "container update",
         "Update configuration of one or more containers",
         "[OPTIONS] CONTAINER [CONTAINER...]",
@@ -943,6 +1014,15 @@ SPECS: tuple[Spec, ...] = (
     ),
     # system
     Spec("system df", "Show docker disk usage", "[OPTIONS]", df, fields, c.DiskUsage),
+    Spec(
+        "system events",
+        "Show the events of a closed window (--since, default 10m, to --until, default now)",
+        "[OPTIONS]",
+        events,
+        fields,
+        c.ShowEvents,
+        aliases=("events",),
+    ),
     Spec(
         "schedule prune",
         "Prune on a schedule; results go to the channel",

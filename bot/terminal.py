@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 from bot.reply import Reply, format_facts
 from handlers.commands import Command, Login, RunContainer
+from handlers.container_facts import CliLines, WaitResult
+from handlers.exec import ExecResult
 
 if TYPE_CHECKING:
     from bot.pipeline import Pipeline
@@ -110,6 +112,10 @@ def _stdout_of(result: Result) -> str:
         return result.output
     if isinstance(result, ContainerLogsResult):
         return result.text
+    if isinstance(result, ExecResult):
+        return result.stdout
+    if isinstance(result, CliLines):
+        return _lines(result.lines)
     if isinstance(result, BatchResult):
         return _lines(result.done)
     if isinstance(result, TagResult):
@@ -167,6 +173,13 @@ def stderr_text(reply: Reply) -> str:
         return "" if reply.ok and not reply.pending else _text(reply.text)
     if isinstance(result, BatchResult):
         return _text(result.body())
+    if isinstance(result, ExecResult):
+        return result.stderr + (_text(result.summary()) if result.still_running else "")
+    if isinstance(result, WaitResult):
+        waiting = result.still_running and [
+            f"still running after {result.seconds:g} s: {', '.join(result.still_running)}"
+        ]
+        return _lines([message for _, message in result.errors] + (waiting or []))
     if isinstance(result, ContainerRun):
         notes = [f"WARNING: {w}" for w in result.warnings]
         if result.still_running:
@@ -185,6 +198,8 @@ def exit_status(outcome: Outcome) -> int:
         if result.exit_code is not None:
             return result.exit_code  # a foreground run: the container's own status
         return 0
+    if isinstance(result, ExecResult) and result.exit_code is not None:
+        return result.exit_code  # as docker exec: the command's own status
     if reply.ok or reply.pending:
         return reply.exit_status
     if result is None and isinstance(command, RunContainer):

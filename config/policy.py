@@ -49,6 +49,10 @@ BUILTIN_ROLES: dict[str, list[str]] = {
         "*:history",
         "*:top",
         "*:stats",
+        "container:port",
+        "container:diff",
+        "container:wait",
+        "system:events",
         "search",
         "service:ps",
     ],
@@ -58,6 +62,9 @@ BUILTIN_ROLES: dict[str, list[str]] = {
         "search",
         "system:*",
         "container:*",
+        # A shell in a running container is more than an operator's stop or restart: it
+        # reads the container's secrets and files. Admins only, unless a policy says so.
+        "!container:exec",
         "image:*",
         "network:*",
         "volume:*",

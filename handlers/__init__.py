@@ -7,6 +7,9 @@ from typing import Any
 
 import docker
 
+import handlers.container_facts as container_facts
+import handlers.event_window as event_window
+import handlers.exec as exec_
 from handlers import commands as c
 from handlers import containers, image_update, images, networks, objects, system, updates, volumes
 from handlers.context import Context
@@ -29,6 +32,11 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.UpdateContainers: containers.update_containers,
     c.ContainerLogs: _plain(containers.container_logs),
     c.ContainerTop: _plain(containers.container_top),
+    c.ExecContainer: exec_.exec_in_container,
+    c.ContainerPort: _plain(container_facts.container_port),
+    c.ContainerDiff: _plain(container_facts.container_diff),
+    c.WaitContainers: container_facts.wait_containers,
+    c.ShowEvents: event_window.show_events,
     c.ContainerStats: _plain(containers.container_stats),
     c.Inspect: _plain(objects.inspect_objects),
     c.ListImages: _plain(images.list_images),

@@ -550,12 +550,62 @@ class ContainerStats(Command):
     containers: list[str] = Field(default_factory=list)
     all: bool = False
     no_trunc: bool = False
+    format: str | None = Field(default=None, title="--format")
 
 
 class ContainerTop(Command):
     verb: Literal["container:top"] = "container:top"
     container: str
     ps_args: list[str] = Field(default_factory=list)
+
+
+class ExecContainer(Mutation):
+    """`exec`: one command in a running container, without a terminal, its output captured
+    and bounded in time (DOCKHAND_RUN_WAIT). Its own verb, for admins by default."""
+
+    verb: Literal["container:exec"] = "container:exec"
+    container: str
+    command: list[str] = Field(default_factory=list)
+    detach: bool = False
+    env: Annotated[list[str], _each(_env)] = Field(default_factory=list, title="-e, --env")
+    user: str | None = Field(None, title="-u, --user")
+    workdir: str | None = Field(None, title="-w, --workdir")
+    privileged: bool = False
+
+    @model_validator(mode="after")
+    def _has_command(self) -> ExecContainer:
+        if not self.command:
+            raise ValueError('"exec" requires at least 2 arguments (CONTAINER COMMAND [ARG...])')
+        return self
+
+
+class ContainerPort(Command):
+    verb: Literal["container:port"] = "container:port"
+    container: str
+    port: str | None = Field(None, title="PRIVATE_PORT[/PROTO]")
+
+
+class ContainerDiff(Command):
+    verb: Literal["container:diff"] = "container:diff"
+    container: str
+
+
+class WaitContainers(Command):
+    """`wait`: each container's exit code, waited for at most DOCKHAND_RUN_WAIT seconds."""
+
+    verb: Literal["container:wait"] = "container:wait"
+    containers: list[str] = Field(min_length=1)
+
+
+class ShowEvents(Command):
+    """`events` over a closed window: chat cannot follow a stream, so --until defaults to
+    now and --since to ten minutes before it."""
+
+    verb: Literal["system:events"] = "system:events"
+    since: str | None = Field(None, title="--since")
+    until: str | None = Field(None, title="--until")
+    filters: Filters = Field(default_factory=dict)
+    format: str | None = Field(default=None, title="--format")
 
 
 class UpdateContainers(Mutation):
@@ -816,6 +866,11 @@ AnyCommand = Annotated[
     | Inspect
     | ContainerStats
     | ContainerTop
+    | ExecContainer
+    | ContainerPort
+    | ContainerDiff
+    | WaitContainers
+    | ShowEvents
     | UpdateContainers
     | CheckUpdates
     | UpdateImage

@@ -27,6 +27,7 @@ from handlers.engines import explain
 from handlers.errors import UsageError
 from handlers.results import (
     PS_HEADERS,
+    STATS_HEADERS,
     BatchResult,
     ContainerList,
     ContainerLogsResult,
@@ -542,14 +543,24 @@ def container_top(command: ContainerTop, client: docker.DockerClient) -> TableRe
     )
 
 
-def container_stats(command: ContainerStats, client: docker.DockerClient) -> StatsResult:
+def container_stats(
+    command: ContainerStats, client: docker.DockerClient
+) -> StatsResult | FormattedResult:
     """One snapshot, as `docker stats --no-stream`. The Engine has no stats listing, so each
     container is one request (the CLI does the same); they run in parallel."""
     api = client.api
     names = command.containers or [c["Id"] for c in api.containers(all=command.all)]
     with ThreadPoolExecutor(max_workers=min(8, max(1, len(names)))) as pool:
         rows = list(pool.map(lambda n: _stats_row(api, n), names))
-    return StatsResult(rows=rows, no_trunc=command.no_trunc)
+    if not command.containers:
+        for row in rows:
+            row.container = row.id[:12]  # the CLI names each by its short ID when listing all
+    result = StatsResult(rows=rows, no_trunc=command.no_trunc)
+    template = listing_template(command.format, False)
+    if template is None:
+        return result
+    lines = render_listing(template, result.fields(), STATS_HEADERS)
+    return FormattedResult(title=result.summary(), lines=lines)
 
 
 def _stats_row(api: docker.APIClient, name: str) -> StatsRow:
@@ -574,6 +585,7 @@ def _stats_row(api: docker.APIClient, name: str) -> StatsRow:
     blkio = (raw.get("blkio_stats") or {}).get("io_service_bytes_recursive") or []
     return StatsRow(
         id=raw.get("id", name),
+        container=name,
         name=(raw.get("name") or name).lstrip("/"),
         cpu_percent=cpu_percent,
         memory_usage=usage,

@@ -613,8 +613,23 @@ class InspectResult(Result):
         return self.formatted is not None
 
 
+STATS_HEADERS = {
+    "Container": "CONTAINER",
+    "Name": "NAME",
+    "ID": "CONTAINER ID",
+    "CPUPerc": "CPU %",
+    "MemUsage": "MEM USAGE / LIMIT",
+    "MemPerc": "MEM %",
+    "NetIO": "NET I/O",
+    "BlockIO": "BLOCK I/O",
+    "PIDs": "PIDS",
+}
+
+
 class StatsRow(BaseModel):
     id: str
+    #: the container as it was named (`.Container`), or its ID when all are listed
+    container: str = ""
     name: str
     cpu_percent: float
     memory_usage: int
@@ -633,34 +648,30 @@ class StatsResult(Result):
     def summary(self) -> str:
         return f"stats of {len(self.rows)} container{'s' if len(self.rows) != 1 else ''}"
 
-    def table(self) -> Table:
+    def fields(self) -> list[Row]:
+        """Each row as the CLI's stats formatter has it, for --format."""
         rows = []
         for r in self.rows:
             percent = r.memory_usage / r.memory_limit * 100 if r.memory_limit else 0.0
-            rows.append(
-                [
-                    r.id if self.no_trunc else r.id[:12],
-                    r.name,
-                    f"{r.cpu_percent:.2f}%",
-                    f"{binary_size(r.memory_usage)} / {binary_size(r.memory_limit)}",
-                    f"{percent:.2f}%",
-                    f"{human_size(r.net_rx, 3)} / {human_size(r.net_tx, 3)}",
-                    f"{human_size(r.block_read, 3)} / {human_size(r.block_write, 3)}",
-                    str(r.pids),
-                ]
-            )
+            cells = {
+                "Container": r.container or r.id,
+                "Name": r.name or "--",
+                "ID": r.id if self.no_trunc else r.id[:12],
+                "CPUPerc": f"{r.cpu_percent:.2f}%",
+                "MemUsage": f"{binary_size(r.memory_usage)} / {binary_size(r.memory_limit)}",
+                "MemPerc": f"{percent:.2f}%",
+                "NetIO": f"{human_size(r.net_rx, 3)} / {human_size(r.net_tx, 3)}",
+                "BlockIO": f"{human_size(r.block_read, 3)} / {human_size(r.block_write, 3)}",
+                "PIDs": str(r.pids),
+            }
+            rows.append(Row(cells))
+        return rows
+
+    def table(self) -> Table:
+        shown = ["ID", "Name", "CPUPerc", "MemUsage", "MemPerc", "NetIO", "BlockIO", "PIDs"]
         return Table(
-            columns=[
-                "CONTAINER ID",
-                "NAME",
-                "CPU %",
-                "MEM USAGE / LIMIT",
-                "MEM %",
-                "NET I/O",
-                "BLOCK I/O",
-                "PIDS",
-            ],
-            rows=rows,
+            columns=[STATS_HEADERS[c] for c in shown],
+            rows=[[row[c] for c in shown] for row in self.fields()],
         )
 
 

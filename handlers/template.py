@@ -97,7 +97,7 @@ _POINTERS = frozenset(
 
 
 # Objects the CLI holds as Go maps, not structs: `.Config.Labels.nope` is `<no value>`.
-_GO_MAPS = _MAPS | {"Networks"}
+_GO_MAPS = _MAPS | {"Networks", "Attributes"}
 
 
 def _typed_nil(name: str) -> GoNil:
@@ -177,9 +177,24 @@ def _truth(value: Any) -> bool:
     return bool(value)
 
 
+class OmitEmpty(dict[str, Any]):
+    """A Go struct whose JSON tags say omitempty for `omitted`: the fields are there for a
+    template (empty), and left out of its JSON while empty, as Go's encoder does."""
+
+    def __init__(self, fields: dict[str, Any], omitted: frozenset[str]) -> None:
+        super().__init__(fields)
+        self.omitted = omitted
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, GoNil) or value is MISSING:
         return None
+    if isinstance(value, OmitEmpty):
+        return {
+            k: _jsonable(v)
+            for k, v in value.items()
+            if not (k in value.omitted and v in ("", 0, None, False))
+        }
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -1277,6 +1292,20 @@ def render(template: str, obj: Any, *, go_names: bool = False) -> str:
         raise TemplateError(
             f"template parsing error: {exc.message}", exit_status=64 if exc.parsing else 1
         ) from None
+
+
+def render_typed(template: str, obj: Any, root_type: str) -> str:
+    """One object through a template the CLI evaluates over a Go struct of type `root_type`
+    (`*events.Message`): field names as Go has them, matched to the JSON keys whatever
+    their case (.TimeNano is "timeNano")."""
+    try:
+        nodes = _parse(template)
+    except _GoError as exc:
+        raise TemplateError(exc.message, exit_status=64) from None
+    try:
+        return _execute(nodes, template, obj, _Mode("typed", root_type))
+    except _GoError as exc:
+        raise TemplateError(exc.message) from None
 
 
 def listing_template(format: str | None, quiet: bool) -> str | None:
