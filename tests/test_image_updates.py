@@ -104,6 +104,8 @@ def update_through_the_button(bot: Bot, fake: FakeSlack, message: Call, key: str
     )
     shown = json.dumps(preview.body["blocks"])
     assert "would recreate web" in shown and "digest" in shown, shown
+    if key == "v2":  # v2 exposes a port more: a default the container inherits
+        assert "ExposedPorts" in shown and "8080/tcp" in shown, shown
     confirm = next(b for b in buttons(preview) if b["action_id"] == "dockhand.confirm")
     click(bot, fake, {"action_id": "dockhand.confirm", "value": confirm["value"]}, f"{key}-ok")
     # A long change is posted in the thread as it starts, then edited with its result.
@@ -167,6 +169,7 @@ def test_schedule_reports_the_button_updates_and_a_failing_image_rolls_back(
         shown = json.dumps(message.body["blocks"])
         assert "1 container of 1" in shown and "newer image" in shown, shown
         assert "scheduled by <@U1>" in shown
+        assert "ago" in shown  # the new image's age, from its config in the registry
 
         done = update_through_the_button(bot, fake_slack, message, "v2")
         said = json.dumps(done.body)

@@ -1,0 +1,138 @@
+"""Image updates through the pipeline on the rig's registry: each image of a check answers for
+itself (a stale one, a pinned one, one the allow-list refuses, one whose registry is down), the
+recreated container meets the same safety check as `run`, protected containers are admins',
+and a stopped container is updated without being started."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import fakeredis
+import pytest
+from cryptography.fernet import Fernet
+from pydantic import SecretStr
+
+from bot import terminal
+from bot.credentials import Credentials
+from bot.pipeline import Pipeline
+from bot.policy import Policy, Requester
+from config.policy import PolicyDocument
+from handlers.engines import Engines
+from handlers.image_update import ImageUpdate
+from handlers.updates import UpdateCheck
+from tests.rig import REGISTRY_PASSWORD, REGISTRY_USER, TEST_IMAGE, Engine, Registry
+
+ADMIN = Requester("UADMIN", "C1", "slack")
+OPS = Requester("UOPS", "C1", "slack")
+DEAD = "127.0.0.1:9"  # the discard port: nothing listens
+
+
+@pytest.fixture
+def pipeline(clean_engine: Engine, registry: Registry) -> Iterator[Pipeline]:
+    document = PolicyDocument.model_validate(
+        {
+            "bindings": [
+                {"role": "admin", "users": [ADMIN.user]},
+                {"role": "operator", "users": [OPS.user]},
+            ],
+            "guards": {"registries": [registry.address, DEAD]},
+        }
+    )
+    credentials = Credentials(
+        fakeredis.FakeRedis(),
+        SecretStr(Fernet.generate_key().decode()),
+        {registry.address: {"username": REGISTRY_USER, "password": REGISTRY_PASSWORD}},
+    )
+    made = Pipeline(Engines({"local": clean_engine.url}, timeout=30), Policy(document), credentials)
+    made.host_credentials = False  # as `serve`: only the logins Dockhand keeps
+    clean_engine.cli("login", "-u", REGISTRY_USER, "-p", REGISTRY_PASSWORD, registry.address)
+    yield made
+    made.engines.close()
+
+
+def push(engine: Engine, reference: str, version: bytes) -> str:
+    engine.import_busybox(reference, extra=version, changes=['CMD ["sleep", "3600"]'])
+    return engine.cli("push", reference).stdout.strip().rsplit("digest: ", 1)[1].split()[0]
+
+
+def test_each_image_answers_for_itself(
+    clean_engine: Engine, registry: Registry, pipeline: Pipeline
+) -> None:
+    engine = clean_engine
+    reference = f"{registry.address}/dh-checks/web:1"
+    first = push(engine, reference, b"c1")
+    engine.cli("run", "-d", "--name", "stale", reference)
+    engine.cli("run", "-d", "--name", "pinned", f"{registry.address}/dh-checks/web@{first}")
+    engine.cli("run", "-d", "--name", "hub", TEST_IMAGE, "sleep", "3600")  # not allowed
+    engine.cli("tag", TEST_IMAGE, f"{DEAD}/dead:1")
+    engine.cli("run", "-d", "--name", "dead", f"{DEAD}/dead:1", "sleep", "3600")
+    engine.cli("run", "-d", "--name", "skipped", "-l", "dockhand.update=off", reference)
+    second = push(engine, reference, b"c2")
+
+    reply = pipeline.run("updates", OPS)
+    check = reply.result
+    assert isinstance(check, UpdateCheck), reply.text
+    states = {s.name: (s.state, s.latest) for s in check.images}
+    assert states["stale"] == ("stale", second)
+    assert states["pinned"][0] == "pinned"
+    assert states["hub"][0] == "refused"
+    assert states["dead"][0] == "error"
+    assert "skipped" not in states
+    assert check.images[0].name == "stale"  # what needs doing first
+
+    # The terminal prints the table alone, as a listing.
+    outcome = terminal.run(pipeline, "updates", OPS)
+    printed = terminal.stdout_text(outcome.reply)
+    assert printed.splitlines()[0].split()[:3] == ["CONTAINER", "IMAGE", "STATUS"]
+    assert terminal.exit_status(outcome) == 0
+
+
+def test_the_recreated_container_meets_the_safety_check(
+    clean_engine: Engine, registry: Registry, pipeline: Pipeline
+) -> None:
+    engine = clean_engine
+    reference = f"{registry.address}/dh-checks/capped:1"
+    push(engine, reference, b"s1")
+    engine.cli("run", "-d", "--name", "capped", "--cap-add", "SYS_ADMIN", reference)
+    before = engine.client().api.inspect_container("capped")
+    push(engine, reference, b"s2")
+    reply = pipeline.run("update-image capped", ADMIN, confirmed=True)
+    assert not reply.ok and "cap-add" in reply.text, reply.text
+    after = engine.client().api.inspect_container("capped")
+    assert after["Id"] == before["Id"] and after["State"]["Running"]
+    assert [c["Names"] for c in engine.client().api.containers(all=True)] == [["/capped"]]
+
+
+def test_protected_containers_need_an_admin(
+    clean_engine: Engine, registry: Registry, pipeline: Pipeline
+) -> None:
+    engine = clean_engine
+    reference = f"{registry.address}/dh-checks/guarded:1"
+    push(engine, reference, b"p1")
+    engine.cli("run", "-d", "--name", "guarded", "-l", "dockhand.protected=true", reference)
+    push(engine, reference, b"p2")
+    refused = pipeline.run("update-image guarded", OPS, confirmed=True)
+    assert not refused.ok and "protected" in refused.text
+    done = pipeline.run("update-image --grace 1 guarded", ADMIN, confirmed=True)
+    assert isinstance(done.result, ImageUpdate) and done.result.outcome == "updated", done.text
+
+
+def test_a_stopped_container_is_updated_and_stays_stopped(
+    clean_engine: Engine, registry: Registry, pipeline: Pipeline
+) -> None:
+    engine = clean_engine
+    api = engine.client().api
+    reference = f"{registry.address}/dh-checks/idle:1"
+    push(engine, reference, b"i1")
+    engine.cli("create", "--name", "idle", "-e", "KEEP=1", reference)
+    old = api.inspect_container("idle")["Id"]
+    push(engine, reference, b"i2")
+    reply = pipeline.run("update-image idle", OPS, confirmed=True)
+    update = reply.result
+    assert isinstance(update, ImageUpdate) and update.outcome == "updated", reply.text
+    found = api.inspect_container("idle")
+    assert found["Id"] != old and found["State"]["Status"] == "created"
+    assert found["Image"] == api.inspect_image(reference)["Id"]
+    assert "KEEP=1" in found["Config"]["Env"]
+    again = pipeline.run("update-image idle", OPS, confirmed=True)
+    assert isinstance(again.result, ImageUpdate) and again.result.outcome == "current"
