@@ -68,7 +68,7 @@ from handlers.results import (
     TableResult,
     TextResult,
 )
-from handlers.updates import UpdateCheck
+from handlers.updates import UpdateCheck, UpdatePreview
 
 log = logging.getLogger("dockhand.render")
 
@@ -543,8 +543,12 @@ def preview_reply(shown: Preview, pending: Pending) -> Reply:
     """What a destructive command would do, with Confirm / Cancel. Under the two-person rule
     it is posted in the channel, where a second person can see it. A long list is cut with a
     count, and goes whole as a file."""
-    title = f"`/docker {pending.text}` {shown.summary()}"
-    lines = shown.lines()
+    summary, lines = (
+        update_messages.preview_words(shown)
+        if isinstance(shown, UpdatePreview)
+        else (shown.summary(), shown.lines())
+    )
+    title = f"`/docker {pending.text}` {summary}"
     blocks: list[Block] = [_section(_bold(title))]
     minutes = max(1, round((pending.expires - time.time()) / 60))
     note = trusted(

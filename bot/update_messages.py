@@ -4,8 +4,11 @@ bot/messages.py, in the same voice, so this feature's wording is reviewed in one
 
 from __future__ import annotations
 
+import time
+
 from handlers.image_update import ImageUpdate
-from handlers.updates import UpdateCheck, short_digest
+from handlers.units import human_duration
+from handlers.updates import UpdateCheck, UpdatePreview, short_digest
 
 
 def _plural(count: int, word: str) -> str:
@@ -69,3 +72,16 @@ def update_summary(update: ImageUpdate) -> str:
 
 def update_button(name: str) -> str:
     return f"Update {name}"
+
+
+def preview_words(shown: UpdatePreview) -> tuple[str, list[str]]:
+    """An update-image preview: (its summary, its lines)."""
+    if not shown.items:
+        return f"{shown.container}: {shown.image} is up to date, nothing to update", []
+    lines = [f"digest  {short_digest(shown.current) or '(none)'} -> {short_digest(shown.latest)}"]
+    if shown.created is not None:
+        lines.append(f"new image created {human_duration(time.time() - shown.created)} ago")
+    lines += [f"{c.field}: {c.old!r} -> {c.new!r}" for c in shown.changes]
+    if not shown.config_known:
+        lines.append("the new image's defaults could not be read before the pull")
+    return f"would recreate {shown.container} on the image {shown.image} serves now", lines

@@ -380,22 +380,6 @@ class UpdatePreview(Preview):
     changes: list[ConfigChange] = Field(default_factory=list)
     #: False when the new image's config could not be read before the pull
     config_known: bool = True
-    protected: bool = False
-
-    def summary(self) -> str:
-        if not self.items:
-            return f"{self.container}: {self.image} is up to date, nothing to update"
-        return f"would recreate {self.container} on the image {self.image} serves now"
-
-    def lines(self) -> list[str]:
-        out = [f"digest  {short_digest(self.current) or '(none)'} -> {short_digest(self.latest)}"]
-        if self.created is not None:
-            out.append(f"created {human_duration(time.time() - self.created)} ago")
-        for change in self.changes:
-            out.append(f"{change.field}: {change.old!r} -> {change.new!r}")
-        if not self.config_known:
-            out.append("the new image's defaults could not be read before the pull")
-        return out
 
 
 def update_preview(
@@ -442,6 +426,8 @@ def check_updatable(container: dict[str, Any]) -> None:
         raise UsageError(
             f"{name} was created from an image ID, not a reference a registry serves", token=name
         )
+    if (container.get("State") or {}).get("Paused"):
+        raise UsageError(f"{name} is paused: unpause it first, then update it", token=name)
     if (container.get("HostConfig") or {}).get("AutoRemove"):
         raise UsageError(
             f"{name} was started with --rm: stopping it would remove it, leaving nothing to"

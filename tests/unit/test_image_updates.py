@@ -273,3 +273,42 @@ def test_outcomes_in_words() -> None:
     assert "nothing to update" in update_summary(ImageUpdate(**base, outcome="current"))
     empty = UpdateCheck(images=[])
     assert check_summary(empty) == "no containers to check on local"
+
+
+def test_the_preview_in_words() -> None:
+    from bot.update_messages import preview_words
+    from handlers.preview import PreviewItem
+    from handlers.recreate import ConfigChange
+    from handlers.updates import UpdatePreview
+
+    shown = UpdatePreview(
+        verb="container:update-image",
+        container="web",
+        image="app:1",
+        current="sha256:" + "1" * 64,
+        latest="sha256:" + "2" * 64,
+        changes=[ConfigChange(field="Cmd", old=["a"], new=["b"])],
+        config_known=True,
+        items=[PreviewItem(kind="container", id=OWN_ID, name="web")],
+    )
+    summary, lines = preview_words(shown)
+    assert summary == "would recreate web on the image app:1 serves now"
+    assert lines == ["digest  111111111111 -> 222222222222", "Cmd: ['a'] -> ['b']"]
+    shown.items = []
+    assert preview_words(shown) == ("web: app:1 is up to date, nothing to update", [])
+
+
+def test_what_cannot_be_updated_in_place_is_refused_first() -> None:
+    from handlers.errors import UsageError
+    from handlers.updates import check_updatable
+
+    paused = container()
+    paused["State"] = {"Running": True, "Paused": True}
+    with pytest.raises(UsageError, match="paused"):
+        check_updatable(paused)
+    removed = container()
+    removed["HostConfig"]["AutoRemove"] = True
+    with pytest.raises(UsageError, match="--rm"):
+        check_updatable(removed)
+    with pytest.raises(UsageError, match="pinned by digest"):
+        check_updatable(container(Image="app@sha256:" + "a" * 64))
