@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from handlers.errors import Hint
+    from handlers.events import Alert
     from handlers.health import Finding
 
 
@@ -271,6 +272,16 @@ def _swarm_line(finding: Finding) -> str:
     return ""
 
 
+def left_running(name: str, container_id: str, seconds: float) -> str:
+    """An attached run Dockhand stopped waiting for because it was shutting down."""
+    return (
+        f":warning: Dockhand is restarting and stopped waiting after {seconds:g} s: {name} "
+        f"is left running, container ID {container_id[:12]}. Follow it with "
+        f"`/docker logs --since 1m {name}` (or `docker logs -f {container_id[:12]}` on the host), "
+        f"stop it with `/docker stop {name}`"
+    )
+
+
 def follow_logs(summary: str, name: str) -> str:
     """An attached run still going after its wait: where to read the rest."""
     return f"{summary}; follow it with `/docker logs {name}`"
@@ -286,3 +297,36 @@ def hint(error: str, what: Hint) -> str:
             "enter them privately, or name them in DOCKHAND_REGISTRY_CREDENTIALS"
         )
     return error
+
+
+def alert_text(alert: Alert) -> str:
+    """An alert in words: an event's, or a death found after a gap (the engine or the
+    watcher was down), said as such."""
+    if alert.action == "oom":
+        line = f":boom: {alert.name} was OOM-killed (exit code {alert.exit_code})"
+    elif alert.action == "restarted":
+        line = f":red_circle: {alert.name} died (exit code unknown: it runs again)"
+    else:
+        line = alert_line(alert.action, alert.name, alert.exit_code)
+    if alert.gap:
+        line += " while Dockhand could not watch the engine"
+        if alert.restarted:
+            line += "; its restart policy started it again"
+    return line
+
+
+def restart_loop(name: str, deaths: int, exit_code: int, seconds: int, over: str = "") -> str:
+    """One message for a crash loop, edited as it goes on; `over`: stopped or recovered."""
+    said = f"{deaths} deaths in {seconds} s, last exit code {exit_code}"
+    if over == "stopped":
+        return f":repeat: {name} was in a restart loop and stopped: {said}"
+    if over == "recovered":
+        return f":repeat: {name} was in a restart loop: {said}; up again"
+    return f":repeat: {name} is in a restart loop: {said}"
+
+
+def loop_recovered(name: str, deaths: int, up_seconds: int) -> str:
+    return (
+        f":large_green_circle: {name} recovered: up for {up_seconds} s after {deaths} deaths "
+        "in a restart loop"
+    )

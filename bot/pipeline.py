@@ -83,6 +83,8 @@ class Pipeline:
         self.channel_zones: dict[str, str] = dict(channel_zones or {})
         #: may registry calls fall back to the local user's docker config (not for `serve`)
         self.host_credentials = host_credentials
+        #: a shutdown's grace is over: attached runs stop waiting (set by the runtime)
+        self.detach: Callable[[], bool] = lambda: False
 
     # The policy may be replaced while running (a reload; tests do it): the confirmation
     # rules must judge with the same one.
@@ -181,11 +183,16 @@ class Pipeline:
             attach_timeout=self.run_wait,
             host_credentials=self.host_credentials,
             admit=self.admission(command.host, requester, waived),
+            detach=self.detach,
         )
         url = self.engines.url(command.host)
         client = self.engines.client(command.host)
         with translate_engine_errors(
-            command.host, url, self.engines.timeout, changing=command.changes_state
+            command.host,
+            url,
+            self.engines.timeout,
+            changing=command.changes_state,
+            verb=str(getattr(command, "verb", "")),
         ):
             if requester is not None:
                 self._check_targets(command, client, requester)

@@ -159,6 +159,8 @@ def format_table(table: Table, *, chat: bool = False) -> list[str]:
 def summary_of(result: Result) -> str:
     """The result's summary line, with what Dockhand suggests next (handlers give facts)."""
     summary = result.summary()
+    if isinstance(result, ContainerRun) and result.detached:
+        return messages.left_running(result.name, result.id, result.seconds or 0)
     if isinstance(result, ContainerRun) and result.still_running:
         return messages.follow_logs(summary, result.name)
     if isinstance(result, UpdateCheck):

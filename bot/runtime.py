@@ -38,6 +38,8 @@ from jobs.host import Message, Notice, Run
 from jobs.schedules import Schedules
 
 log = logging.getLogger("dockhand.runtime")
+#: after the grace, how long detached runs get to hand over their replies
+DETACH_SECONDS = 5.0
 
 
 @dataclass
@@ -65,15 +67,20 @@ class Runtime:
     schedules: Schedules | None = None
     #: posts a reply to a channel (thread optional) and returns its ts; set by the Slack side
     notifier: Callable[[str, Reply, str | None], str | None] | None = None
+    #: replaces a message the notifier posted (channel, ts, reply); set by the Slack side
+    editor: Callable[[str, str, Reply], None] | None = None
     #: runs the long-lived threads, restarts them when they die, says which are down
     supervisor: Supervisor = field(init=False)
     #: set on SIGTERM: /healthz answers 503 and new commands are refused while work drains
     draining: threading.Event = field(default_factory=threading.Event)
+    #: set once the drain's grace is over: attached runs stop waiting (bot/pipeline.py)
+    detaching: threading.Event = field(default_factory=threading.Event)
     _operations: dict[int, Operation] = field(default_factory=dict)
     _ids: Iterator[int] = field(default_factory=itertools.count)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
+        self.pipeline.detach = self.detaching.is_set
         self.executor = ThreadPoolExecutor(
             max_workers=self.settings.workers, thread_name_prefix="dockhand-docker"
         )
@@ -116,8 +123,22 @@ class Runtime:
         )
         return cls(settings, pipeline, shared, metrics=metrics, schedules=schedules)
 
-    def notify(self, channel: str, reply: Reply, thread_ts: str | None = None) -> str | None:
-        """Post a job's result or an alert where the team reads it."""
+    def notify(
+        self,
+        channel: str,
+        reply: Reply,
+        thread_ts: str | None = None,
+        *,
+        edit_ts: str | None = None,
+    ) -> str | None:
+        """Post a job's result or an alert where the team reads it. With `edit_ts`, that
+        message is replaced instead (a crash loop's one alert, as deaths add up)."""
+        if edit_ts is not None:
+            if self.editor is None:
+                log.info("to #%s (edit of %s): %s", channel, edit_ts, reply.text)
+                return None
+            self.editor(channel, edit_ts, reply)
+            return edit_ts
         if self.notifier is None:
             log.info("to #%s: %s", channel, reply.text)
             return None
@@ -143,11 +164,19 @@ class Runtime:
             return list(self._operations.values())
 
     def drain(self, grace: float) -> list[Operation]:
-        """Wait up to `grace` seconds for work in flight; tell the owners of what is left
-        that it was interrupted. Returns what was left."""
+        """Wait up to `grace` seconds for work in flight; then attached runs are detached
+        (left running, their requesters told how to follow them) and the owners of what is
+        still left are told it was interrupted. Returns what was left."""
         deadline = time.monotonic() + grace
         while self.in_flight() and time.monotonic() < deadline:
             time.sleep(0.1)
+        if self.in_flight():
+            # Attached runs stop waiting and leave their containers running: their replies
+            # (the container ID, how to follow it) go out as any result does, shortly.
+            self.detaching.set()
+            settle = time.monotonic() + DETACH_SECONDS
+            while self.in_flight() and time.monotonic() < settle:
+                time.sleep(0.1)
         left = self.in_flight()
         for op in left:
             log.warning(

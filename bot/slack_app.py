@@ -104,6 +104,7 @@ def build_app(runtime: Runtime) -> App:
     redaction.configure(settings.secret_names)
     slack = SlackFrontEnd(runtime, client)
     runtime.notifier = slack.notify
+    runtime.editor = slack._update  # a crash loop's one alert, edited as deaths add up
     # Clicks and modal submissions Slack resends (or anyone replays) run once, as commands do.
     app.use(interactivity_middleware(slack.seen))
     document = runtime.pipeline.policy.document

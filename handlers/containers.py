@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import docker
@@ -330,19 +332,27 @@ def run_container(
         pulled=pulled,
         verb=command.verb,
     )
-    if not result.name:
-        result.name = api.inspect_container(container_id)["Name"].lstrip("/")
-    if not command.is_run:
-        return result
-    if command.detach:
-        api.start(container_id)
-        result.started = True
-        return result
-    return _run_attached(api, result, context.attach_timeout)
+    with naming(container_id):
+        if not result.name:
+            result.name = api.inspect_container(container_id)["Name"].lstrip("/")
+        if not command.is_run:
+            return result
+        if command.detach:
+            api.start(container_id)
+            result.started = True
+            return result
+        return _run_attached(api, result, context.attach_timeout, context.detach)
 
 
-def _run_attached(api: docker.APIClient, result: ContainerRun, wait: float) -> ContainerRun:
-    """Start with output attached; give the container `wait` seconds to finish."""
+def _run_attached(
+    api: docker.APIClient,
+    result: ContainerRun,
+    wait: float,
+    detach: Callable[[], bool] = lambda: False,
+) -> ContainerRun:
+    """Start with output attached; give the container `wait` seconds to finish, or until
+    `detach()` says to stop waiting (a shutdown's grace is over): the container is then left
+    running, as the CLI's detach keys leave it."""
     stream = api.attach(result.id, stdout=True, stderr=True, stream=True, logs=True)
     chunks: list[bytes] = []
 
@@ -362,28 +372,70 @@ def _run_attached(api: docker.APIClient, result: ContainerRun, wait: float) -> C
     api.start(result.id)
     result.started = True
     try:
-        status = api.wait(result.id, timeout=wait)
-        result.exit_code = int(status.get("StatusCode", 0))
-        reader.join(timeout=5)
+        status = _wait_unless_detached(api, result.id, wait, detach)
+        if status is None:
+            result.still_running = result.detached = True
+        else:
+            result.exit_code = int(status.get("StatusCode", 0))
+            reader.join(timeout=5)
     except requests.exceptions.ReadTimeout:
         result.still_running = True
-    except (
-        requests.exceptions.ConnectionError,
-        requests.exceptions.ChunkedEncodingError,
-        ConnectionError,
-    ) as exc:
+    except _CUT as exc:
         # Read timeouts can surface as a ConnectionError wrapping one; anything else is the
-        # engine gone mid-run: say which container, for whoever looks afterwards.
-        if "timed out" in str(exc).lower():
-            result.still_running = True
-        else:
-            exc.container_id = result.id  # type: ignore[union-attr]
+        # engine gone mid-run (naming() says which container, for whoever looks afterwards).
+        if "timed out" not in str(exc).lower():
             raise
+        result.still_running = True
     finally:
         stream.close()
     result.seconds = round(time.monotonic() - started, 2)
     result.output = b"".join(chunks).decode("utf-8", "replace")
     return result
+
+
+def _wait_unless_detached(
+    api: docker.APIClient, container: str, wait: float, detach: Callable[[], bool]
+) -> dict[str, Any] | None:
+    """The engine's wait (its answer, or its exception raised here), or None once `detach()`
+    holds first. The wait goes on in its thread until the container exits or `wait` passes."""
+    answer: dict[str, Any] = {}
+    done = threading.Event()
+
+    def wait_for_exit() -> None:
+        try:
+            answer["status"] = api.wait(container, timeout=wait)
+        except BaseException as exc:
+            answer["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=wait_for_exit, daemon=True, name=f"wait-{container[:12]}").start()
+    while not done.wait(0.2):
+        if detach():
+            return None
+    if "error" in answer:
+        raise answer["error"]
+    return dict(answer["status"])
+
+
+#: a connection to the engine cut mid-request (requests' and the socket's own)
+_CUT = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    ConnectionError,
+)
+
+
+@contextmanager
+def naming(container_id: str) -> Iterator[None]:
+    """A connection cut inside the block names the container it was about, so the user is
+    told which one to look at (handlers/engines.py's translate_engine_errors reads it)."""
+    try:
+        yield
+    except _CUT as exc:
+        if not getattr(exc, "container_id", ""):
+            exc.container_id = container_id  # type: ignore[union-attr]
+        raise
 
 
 # --- one verb over many containers -----------------------------------------------------
@@ -425,27 +477,28 @@ def container_action(
             context.admit("container.start", {}, cid)
     for name, cid in targets:
         try:
-            if verb == "start":
-                api.start(cid)
-            elif verb == "stop":
-                api.stop(cid, timeout=command.time)
-            elif verb == "restart" and command.time is not None:
-                api.restart(cid, timeout=command.time)
-            elif verb == "restart":
-                # No -t: the engine waits the container's own StopTimeout (10 s unless set);
-                # docker-py cannot send a restart without `t`, so it is sent directly.
-                engine_request(
-                    api, "POST", "/containers/{}/restart", cid, extra_seconds=RESTART_WAIT
-                )
-            elif verb == "kill":
-                api.kill(cid, signal=command.signal)
-            elif verb == "rm":
-                api.remove_container(cid, force=command.force, v=command.volumes)
-            elif verb == "pause":
-                api.pause(cid)
-            elif verb == "unpause":
-                api.unpause(cid)
-            result.done.append(name)
+            with naming(cid):  # a cut connection names the container it was about
+                if verb == "start":
+                    api.start(cid)
+                elif verb == "stop":
+                    api.stop(cid, timeout=command.time)
+                elif verb == "restart" and command.time is not None:
+                    api.restart(cid, timeout=command.time)
+                elif verb == "restart":
+                    # No -t: the engine waits the container's own StopTimeout (10 s unless set);
+                    # docker-py cannot send a restart without `t`, so it is sent directly.
+                    engine_request(
+                        api, "POST", "/containers/{}/restart", cid, extra_seconds=RESTART_WAIT
+                    )
+                elif verb == "kill":
+                    api.kill(cid, signal=command.signal)
+                elif verb == "rm":
+                    api.remove_container(cid, force=command.force, v=command.volumes)
+                elif verb == "pause":
+                    api.pause(cid)
+                elif verb == "unpause":
+                    api.unpause(cid)
+                result.done.append(name)
         except docker.errors.APIError as exc:
             result.errors.append((name, explain(exc)))
     _in_given_order(result, command.containers)

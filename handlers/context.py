@@ -38,6 +38,10 @@ def _no_credentials(server: str) -> RegistryAuth | None:
 Admit = Callable[[str, Mapping[str, Any], str], None]
 
 
+def _never() -> bool:
+    return False
+
+
 def _unchecked(kind: str, body: Mapping[str, Any], target: str) -> None:
     return None
 
@@ -54,6 +58,9 @@ class Context:
     host_credentials: bool = True
     #: the safety check on each engine request (see Admit)
     admit: Admit = field(default=_unchecked)
+    #: true once a shutdown's grace is over: an attached `run` stops waiting and leaves its
+    #: container running (the requester is told how to follow it)
+    detach: Callable[[], bool] = field(default=_never)
 
     def auth_config(self, registry: str) -> dict[str, str] | None:
         """What to send as X-Registry-Auth: stored credentials, or an explicit anonymous {}

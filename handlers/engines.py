@@ -158,12 +158,13 @@ def _keep_configured_ca(api: requests.Session) -> None:
 
 @contextmanager
 def translate_engine_errors(
-    host: str, url: str, timeout: float, *, changing: bool = False
+    host: str, url: str, timeout: float, *, changing: bool = False, verb: str = ""
 ) -> Iterator[None]:
     """Turn docker-py and requests exceptions into the error tree (timeouts escape docker's).
     A connection cut mid-request is "lost" for a command that changes state (part of it may
-    be done) or whose container is known; for a read it is plain "cannot reach": a stale
-    pooled connection to an engine that was stopped looks the same."""
+    be done) or whose container is known (a handler sets `container_id` on the exception),
+    named by its `verb`; for a read it is plain "cannot reach": a stale pooled connection
+    to an engine that was stopped looks the same."""
     try:
         yield
     except docker.errors.NotFound as exc:
@@ -180,12 +181,12 @@ def translate_engine_errors(
         # the command ran, and part of it may be done.
         container = getattr(exc, "container_id", "")
         if _lost(exc) and (changing or container):
-            raise EngineLost(host, url, container) from exc
+            raise EngineLost(host, url, container, cli_verb(verb)) from exc
         raise EngineUnreachable(host, url) from exc
     except ConnectionError as exc:  # a reset or broken pipe mid-stream, below requests
         container = getattr(exc, "container_id", "")
         if changing or container:
-            raise EngineLost(host, url, container) from exc
+            raise EngineLost(host, url, container, cli_verb(verb)) from exc
         raise EngineUnreachable(host, url) from exc
     except _SSH_ERRORS as exc:
         # paramiko's own (an unknown or changed host key, a key the far side refuses): not
@@ -199,6 +200,13 @@ def translate_engine_errors(
                 raise EngineTLSRefused(host, url, _tls_reason(cause)) from exc
             raise EngineUnreachable(host, url) from exc
         raise EngineError(str(exc)) from exc
+
+
+def cli_verb(verb: str) -> str:
+    """A command model's verb ("container:run") as the docker CLI names it ("run",
+    "image pull", "network create")."""
+    group, _, name = verb.partition(":")
+    return name if group == "container" else f"{group} {name}".strip()
 
 
 def _ssl_cause(exc: BaseException) -> BaseException | None:

@@ -119,14 +119,20 @@ class EngineLost(EngineError):
     """The engine went away mid-command (it crashed or restarted): part of the work may be
     done, so the message says what is known and how to look."""
 
-    def __init__(self, host: str, url: str, container: str = "") -> None:
-        known = f"; the container is {container[:12]}" if container else ""
+    def __init__(self, host: str, url: str, container: str = "", command: str = "") -> None:
+        doing = f"`{command}`" if command else "the command"
+        known = (
+            f"; the container ID is {container[:12]}, check with `ps -a`"
+            if container
+            else "; part of it may be done: check with `ps -a`"
+        )
         super().__init__(
-            f"lost the connection to Docker at {host} ({url}) while running the command{known};"
-            " part of it may be done: check with `ps -a`"
+            f"lost the connection to Docker at {host} ({url}) while running {doing}{known}"
         )
         self.host = host
         self.url = url
+        #: the container the command made or acted on, when it was known before the cut
+        self.container = container
 
 
 class EngineTimeout(EngineError):

@@ -1,6 +1,7 @@
-"""The engine's event stream, read for alerts: container die (non-zero), oom, unhealthy,
-restart. Docker work only: an alert is a kind and its facts; its words are bot/messages.py's
-and the watcher that posts them lives in bot/alerts.py."""
+"""The engine's event stream, read for alerts: container die (non-zero, or OOM-killed),
+unhealthy, restart; `healthy` only closes a spell of ill health. Docker work only: an alert
+is a kind and its facts; its words are bot/messages.py's and the watcher that posts them
+lives in bot/alerts.py."""
 
 from __future__ import annotations
 
@@ -8,26 +9,50 @@ from collections.abc import Iterator
 from typing import Any
 
 import docker
+import docker.errors
 from pydantic import BaseModel, Field
 
-WATCHED = ["die", "oom", "health_status", "restart"]
+WATCHED = ["die", "health_status", "restart"]
 _NOT_LABELS = {"name", "image", "exitCode", "signal", "execDuration"}
 
 
 class Alert(BaseModel):
     container: str
     name: str
-    #: die, oom, unhealthy or restart
+    #: die, oom, unhealthy, restart; restarted (a death in a gap, its exit code lost by the
+    #: restart); healthy (not said: it ends a spell of ill health)
     action: str
     time_nano: int
     #: a die's exit code (never 0: a clean exit is no alert)
     exit_code: int = 0
     labels: dict[str, str] = Field(default_factory=dict)
+    #: a death's FinishedAt (the engine's own record of it, the same from an event, a
+    #: reconcile or a health pass); empty when the container was gone before we looked
+    episode: str = ""
+    #: a death found after a gap, the container running again since (its restart policy)
+    restarted: bool = False
+    #: found by comparing states after a gap (handlers/reconcile.py), not by an event
+    gap: bool = False
+    #: the container's restart policy (always, unless-stopped, on-failure or "")
+    policy: str = ""
 
     @property
     def key(self) -> str:
         """One event, however many times a reconnect replays it."""
         return f"{self.container}:{self.action}:{self.time_nano}"
+
+    @property
+    def condition(self) -> str:
+        """What one finding is about: a death (whether the OOM killer did it or not), ill
+        health, a restart someone asked for."""
+        return "exit" if self.action in {"die", "oom", "restarted"} else self.action
+
+    @property
+    def occurrence(self) -> str:
+        """Which death, restart or spell of ill health (the episode, else the event's time)."""
+        if self.action == "unhealthy":
+            return ""  # a spell: open until the container is seen healthy again
+        return self.episode or str(self.time_nano)
 
 
 def alert_of(event: dict[str, Any]) -> Alert | None:
@@ -51,14 +76,32 @@ def alert_of(event: dict[str, Any]) -> Alert | None:
             return None
         return Alert(action="die", exit_code=code, **base)
     if action == "oom":
-        return Alert(action="oom", **base)
+        return None  # the die that follows says it (its inspect shows OOMKilled)
     if action.startswith("health_status"):
         if "unhealthy" not in action:
-            return None
+            # healthy again: no alert, but the spell is over (a later one is news)
+            return Alert(action="healthy", **base) if action.endswith(" healthy") else None
         return Alert(action="unhealthy", **base)
     if action == "restart":
         return Alert(action="restart", **base)
     return None
+
+
+def with_details(client: docker.DockerClient, alert: Alert) -> Alert:
+    """A death's facts from one inspect: its FinishedAt (the episode the reconcile and the
+    health pass also see), whether the OOM killer did it, the restart policy. A container
+    already removed keeps the event's facts."""
+    try:
+        details = client.api.inspect_container(alert.container)
+    except docker.errors.NotFound:
+        return alert
+    state = details.get("State") or {}
+    policy = (details.get("HostConfig") or {}).get("RestartPolicy") or {}
+    alert.episode = str(state.get("FinishedAt") or "")
+    alert.policy = str(policy.get("Name") or "")
+    if state.get("OOMKilled"):
+        alert.action = "oom"
+    return alert
 
 
 def follow(client: docker.DockerClient, since_nano: int | None) -> Iterator[dict[str, Any]]:

@@ -39,8 +39,10 @@ class Finding(BaseModel):
     # unhealthy, recovered, restart-loop, exhausted, oom, exit, escalated, and HEAL_KINDS
     kind: str
     labels: dict[str, str] = Field(default_factory=dict)
-    #: oom, exhausted, exit: the container's exit code
+    #: oom, exhausted, exit: the container's exit code, and when it exited (the engine's
+    #: FinishedAt: the episode the event watcher knows the same death by)
     exit_code: int | None = None
+    finished_at: str | None = None
     #: exhausted: the on-failure policy's maximum retry count
     retries: int | None = None
     #: restart-loop: seconds restarting, and the engine's restart count
@@ -198,7 +200,7 @@ def _classify(
         restarts = int(details.get("RestartCount", 0))
         labels = (details.get("Config") or {}).get("Labels") or {}
         if st.get("OOMKilled"):
-            return f"oom:{finished}", {"exit_code": code}
+            return f"oom:{finished}", {"exit_code": code, "finished_at": finished}
         if (
             policy.get("Name") == "on-failure"
             and code != 0
@@ -207,7 +209,7 @@ def _classify(
             retries = int(policy.get("MaximumRetryCount") or 0)
             return f"exhausted:{finished}", {"exit_code": code, "retries": retries}
         if code != 0 and (policy.get("Name") not in (None, "", "no") or WATCH_LABEL in labels):
-            return f"exit:{finished}", {"exit_code": code}
+            return f"exit:{finished}", {"exit_code": code, "finished_at": finished}
         return f"stopped:{finished}", None
     if "(unhealthy)" in status:
         return "unhealthy", {}

@@ -554,6 +554,8 @@ class ContainerRun(Result):
     started: bool = False
     exit_code: int | None = None
     still_running: bool = False
+    #: still running when Dockhand shut down: it stopped waiting and left it running
+    detached: bool = False
     output: str = ""
     seconds: float | None = None
 

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 from config.policy import Requester
 from handlers.errors import NotAllowed
 from handlers.fleet import is_selector
-from handlers.health import HEAL_KINDS, Budget, HealthPass, health_pass
+from handlers.health import HEAL_KINDS, Budget, Finding, HealthPass, health_pass
 from handlers.results import PruneResult
 from handlers.service_health import service_pass
-from jobs import authority, fleet_tasks
+from jobs import authority, findings, fleet_tasks
 
 # Kept importable from here for the App Home and older callers; they live on their own now.
 from jobs.alert_log import RECENT_ALERTS as RECENT_ALERTS
@@ -197,7 +197,10 @@ def _health_on(
     runtime.store.set(key, json.dumps(state))
     _audit_heals(runtime, record, owner, result)
     result.findings = [
-        f for f in result.findings if not is_muted(runtime.store, record.host, f.name, f.labels)
+        f
+        for f in result.findings
+        if not is_muted(runtime.store, record.host, f.name, f.labels)
+        and _first_to_say(runtime, record.host, f)
     ]
     if result.findings:
         for finding in result.findings:
@@ -208,6 +211,24 @@ def _health_on(
                 record.channel, Notice(result=result, context=f"{record.id} · {record.host}"), None
             )
     return result
+
+
+#: a finding kind and the condition the event watcher knows it by (jobs/findings.py)
+_CONDITIONS = {"unhealthy": "unhealthy", "restart-loop": "loop", "oom": "exit", "exit": "exit"}
+
+
+def _first_to_say(runtime: Host, host: str, finding: Finding) -> bool:
+    """One finding per container, condition and episode: what the event watcher (or another
+    health schedule on the same host) already said is not said again. A recovery ends the
+    spell of ill health, so the next one is news."""
+    if finding.kind in {"recovered", "healed"}:  # restarted by autoheal: a new spell
+        findings.release(runtime.store, host, finding.container, "unhealthy")
+        return True
+    condition = _CONDITIONS.get(finding.kind)
+    if condition is None:
+        return True
+    episode = finding.finished_at or "" if condition == "exit" else ""
+    return findings.claim(runtime.store, host, finding.container, condition, episode)
 
 
 def _audit_heals(

@@ -31,6 +31,8 @@ class Call:
     headers: dict[str, str]
     at: float = field(default_factory=time.monotonic)
     wall: float = field(default_factory=time.time)
+    #: the answer sent back (set once answered)
+    answer: dict[str, Any] = field(default_factory=dict)
 
     @property
     def method(self) -> str:
@@ -205,7 +207,8 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             else:
                 body = {"raw": raw}
             path = urlsplit(self.path).path
-            fake.record(Call(path, body, {k.lower(): v for k, v in self.headers.items()}))
+            call = Call(path, body, {k.lower(): v for k, v in self.headers.items()})
+            fake.record(call)
             failure = fake.take_failure(path)
             extra: dict[str, str] = {}
             if failure is not None:
@@ -213,6 +216,7 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 answer = {"ok": False, "error": "ratelimited" if status == 429 else "fatal_error"}
             else:
                 status, answer = fake.answer(path, body)
+            call.answer = answer  # what Slack said: the ts a later edit must name
             data = json.dumps(answer).encode()
             self.send_response(status)
             for name, value in extra.items():

@@ -234,6 +234,17 @@ class Engine:
             self.process.stop(grace=30)
             self.process = None
 
+    def kill(self) -> None:
+        """SIGKILL dockerd, as a crash: its containerd goes with it, the containers' shims
+        live on, and no die event is ever sent for what exits before `start()` again."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self.process is not None:
+            self.process.popen.kill()
+            self.process.popen.wait(30)
+            self.process = None
+
 
 @dataclass
 class Registry:

@@ -92,5 +92,5 @@ def test_connection_lost_during_an_attached_run(clean_engine: Engine, relay: Rel
     assert not reply.ok and reply.reference is None, reply.text  # no apology
     assert "lost the connection to Docker at local" in reply.text, reply.text
     running = clean_engine.client().api.inspect_container("lost")
-    assert f"the container is {running['Id'][:12]}" in reply.text and "ps -a" in reply.text
+    assert f"the container ID is {running['Id'][:12]}" in reply.text and "ps -a" in reply.text
     pipeline.engines.close()
