@@ -20,6 +20,9 @@ from handlers.health import Finding
 
 #: failed or rejected tasks of one service in the swarm's history that make "keeps failing"
 FAILING_AFTER = 2
+#: seconds without a new failure that end a spell of failing tasks (and let a degraded
+#: service count as recovered): failures closer together than this are one spell
+SETTLE = 60.0
 _FAILED = {"failed", "rejected"}
 _PAUSED = {"paused": "update-paused", "rollback_paused": "rollback-paused"}
 
@@ -92,8 +95,8 @@ def _service(
             Finding(container=service["ID"], name=name, kind=kind, labels=labels, **facts)
         )
 
-    # Tasks that keep failing: new failures since the last pass, enough of them in the
-    # swarm's history; said once a spell (until a pass sees no new failure).
+    # Tasks that keep failing: new failures, enough of them in the swarm's history. Said
+    # once a spell; the spell ends when no task has failed for SETTLE seconds.
     failed = sorted(
         (t for t in tasks if (t.get("Status") or {}).get("State") in _FAILED),
         key=lambda t: str((t.get("Status") or {}).get("Timestamp", "")),
@@ -101,9 +104,13 @@ def _service(
     ids = [str(t["ID"]) for t in failed]
     news = set(ids) - set(prev.get("failed") or [])
     memo["failed"] = ids
-    memo["failing"] = bool(prev.get("failing")) and bool(news)
-    if news and len(ids) >= FAILING_AFTER and not prev.get("failing"):
-        memo["failing"] = True
+    last_failure = now if news else prev.get("last_failure")
+    if last_failure is not None:
+        memo["last_failure"] = last_failure
+    settled = last_failure is None or now - float(last_failure) >= SETTLE
+    failing = bool(prev.get("failing")) and not settled
+    if news and len(ids) >= FAILING_AFTER and not failing:
+        failing = True
         last = failed[-1].get("Status") or {}
         exit_code = (last.get("ContainerStatus") or {}).get("ExitCode")
         found(
@@ -112,13 +119,14 @@ def _service(
             exit_code=int(exit_code) if exit_code is not None else None,
             reason=str(last.get("Err") or last.get("Message") or ""),
         )
+    memo["failing"] = failing
 
-    # Replicas below desired, for long enough.
+    # Replicas below desired, for long enough. A crashing task runs for a moment between
+    # failures: a service whose tasks failed within SETTLE seconds counts as below.
     status = service.get("ServiceStatus") or {}
     running, desired = int(status.get("RunningTasks", 0)), int(status.get("DesiredTasks", 0))
     was_degraded = bool(prev.get("degraded"))
-    # A crashing task runs for a moment between failures: no recovery while tasks fail.
-    if running < desired or news:
+    if running < desired or not settled:
         since = float(prev.get("below_since", now))
         memo["below_since"] = since
         memo["degraded"] = was_degraded

@@ -502,3 +502,54 @@ def test_unknown_objects_are_said_in_the_cli_words(
     assert status == theirs.returncode == 1 and out == ""
     said = theirs.stderr.strip().removeprefix("Error response from daemon: ")
     assert said in err, (err, theirs.stderr)
+
+
+def test_a_paused_update_is_found_once(swarm: Swarm) -> None:
+    """An update whose tasks fail: the swarm pauses it (the default failure action) and
+    waits for a person. (A paused rollback is the same finding with its own kind; the
+    swarm reaches it only by a race here, so tests/unit/test_service_health.py covers it.)"""
+    client = swarm.manager.client()
+    swarm.manager.cli(
+        "service", "create", "-d", "--name", "flip", "--update-monitor", "20s",
+        TEST_IMAGE, "sleep", "600",
+    )  # fmt: skip
+    try:
+        state: dict[str, Any] = {}
+        _, state = service_pass(client, state, loop_seconds=0)
+        swarm.manager.cli("service", "update", "-d", "--args", "sh -c 'sleep 1; exit 2'", "flip")
+        found: list[Finding] = []
+
+        def paused() -> bool:
+            nonlocal state
+            news, state = service_pass(client, state, loop_seconds=0)
+            found.extend(news)
+            return any(f.kind == "update-paused" for f in news)
+
+        try:
+            poll(paused, 30, "update-paused")
+        except AssertionError:
+            status = client.api.inspect_service("flip").get("UpdateStatus")
+            raise AssertionError((status, [f.kind for f in found])) from None
+        finding = next(f for f in found if f.kind == "update-paused")
+        assert finding.name == "flip" and "paused" in (finding.reason or "")
+        assert "the update of service flip is paused" in finding_line(finding)
+        news, state = service_pass(client, state, loop_seconds=0)
+        assert not [f for f in news if f.kind == "update-paused"]
+    finally:
+        remove(swarm, "flip")
+
+
+def test_without_detach_create_waits_for_convergence(swarm: Swarm, pipeline: Pipeline) -> None:
+    short = Pipeline(pipeline.engines, pipeline.policy, run_wait=2)
+    try:
+        started = time.monotonic()
+        status, out, err = do(short, f"service create --name steady {TEST_IMAGE} sleep 600")
+        assert status == 0 and err == "", err
+        status_now = swarm.manager.client().api.services(filters={"name": ["steady"]}, status=True)
+        assert status_now[0]["ServiceStatus"]["RunningTasks"] == 1  # converged when it returned
+        status, out, err = do(short, f"service create --name never {TEST_IMAGE} sh -c 'exit 1'")
+        assert status == 0 and re.fullmatch(r"[0-9a-z]{25}\n", out)
+        assert "never: 0/1 tasks running after 2 s; still converging" in err
+        assert time.monotonic() - started < 15
+    finally:
+        remove(swarm, "steady", "never")
