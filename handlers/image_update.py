@@ -139,8 +139,7 @@ def update_image(
         new_id = result.new_id = create_from(api, recreation, name)
         if was_running:
             _say(context, name, "stopping the old container")
-            stop_timeout = (old.get("Config") or {}).get("StopTimeout")
-            api.stop(old_id, timeout=10 if stop_timeout is None else int(stop_timeout))
+            api.stop(old_id, timeout=_stop_timeout(old))
             api.start(new_id)
     except Exception:
         _, problems = _restore(api, old_id, name, new_id, was_running, keep_new=False)
@@ -168,7 +167,7 @@ def update_image(
     result.outcome = "rolled-back"
     result.logs = _last_logs(api, new_id)
     result.failed_name, result.rollback_problems = _restore(
-        api, old_id, name, new_id, was_running, keep_new=True
+        api, old_id, name, new_id, was_running, keep_new=True, stop_timeout=_stop_timeout(old)
     )
     result.restored = _running_again(api, old_id)
     return result
@@ -191,6 +190,12 @@ def create_from(api: docker.APIClient, recreation: Recreation, name: str) -> str
         api.remove_container(new_id, force=True, v=False)
         raise
     return new_id
+
+
+def _stop_timeout(container: dict[str, Any]) -> int:
+    """What `docker stop` would give it: its --stop-timeout, or the engine's 10 s."""
+    given = (container.get("Config") or {}).get("StopTimeout")
+    return 10 if given is None else int(given)
 
 
 def _say(context: Context, name: str, message: str) -> None:
@@ -244,6 +249,7 @@ def _restore(
     was_running: bool,
     *,
     keep_new: bool,
+    stop_timeout: int = 5,
 ) -> tuple[str, list[str]]:
     """Put the old container back under its name (and running, if it was). The new one is
     stopped and renamed aside (`keep_new`) or removed. Each step is tried even when one
@@ -260,7 +266,8 @@ def _restore(
 
     if new_id and keep_new:
         kept = f"{name}-failed-{new_id[:12]}"
-        step("stop the new container", lambda: api.stop(new_id, timeout=5))
+        # It failed its trial: its own stop timeout when shorter, never the full 10 s.
+        step("stop the new container", lambda: api.stop(new_id, timeout=min(5, stop_timeout)))
         step(f"rename the new container to {kept}", lambda: api.rename(new_id, kept))
     elif new_id:
         step("remove the new container", lambda: api.remove_container(new_id, force=True))

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import redis
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
@@ -20,19 +18,13 @@ from bot.credentials import Credentials
 from handlers.context import RegistryAuth
 from tests.fake_slack import Call, FakeSlack
 from tests.helpers import Bot, action_body, signed_headers, slash_body, start_bot
-from tests.rig import REGISTRY_PASSWORD, REGISTRY_USER, Engine, RedisServer, Registry, Rig
+from tests.rig import REGISTRY_PASSWORD, REGISTRY_USER, Engine, RedisServer, Registry
+from tests.test_scheduler import own_redis
+
+__all__ = ["own_redis"]  # the scheduler tests' Redis of a test's own: its schedule stays here
 
 HEALTHY = 'HEALTHCHECK --interval=1s --timeout=2s --retries=2 CMD ["true"]'
 FAILING = 'HEALTHCHECK --interval=1s --timeout=2s --retries=1 CMD ["false"]'
-
-
-@pytest.fixture
-def own_redis(rig: Rig) -> Iterator[RedisServer]:
-    """A Redis of this test's own: its schedule must not run on in other tests' bots."""
-    server = RedisServer(rig.root / f"redis-updates-{time.monotonic_ns()}")
-    server.start()
-    yield server
-    server.stop()
 
 
 def push(engine: Engine, reference: str, version: bytes, *changes: str) -> str:
@@ -139,7 +131,19 @@ def test_schedule_reports_the_button_updates_and_a_failing_image_rolls_back(
     reference = f"{registry.address}/dh-updates/web:stable"
     engine.cli("login", "-u", REGISTRY_USER, "-p", REGISTRY_PASSWORD, registry.address)
     push(engine, reference, b"v1", HEALTHY)
-    engine.cli("run", "-d", "--name", "web", "-e", "MODE=prod", "-l", "team=web", reference)
+    engine.cli(
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "--stop-timeout",
+        "2",
+        "-e",
+        "MODE=prod",
+        "-l",
+        "team=web",
+        reference,
+    )
     first_id = api.inspect_container("web")["Id"]
     v2 = push(engine, reference, b"v2", HEALTHY, "EXPOSE 8080")
 

@@ -24,10 +24,9 @@ from handlers.updates import UpdateCheck
 from jobs import context, updates
 from jobs.schedules import Schedules
 from tests.rig import REGISTRY_PASSWORD, REGISTRY_USER, Engine, RedisServer, Registry
+from tests.test_image_updates import FAILING, HEALTHY
 
 OWNER = Requester("cli", "C0UPD", "cli")
-HEALTHY = 'HEALTHCHECK --interval=1s --timeout=2s --retries=2 CMD ["true"]'
-FAILING = 'HEALTHCHECK --interval=1s --timeout=2s --retries=1 CMD ["false"]'
 
 
 def _window(start: timedelta, end: timedelta) -> str:
@@ -89,7 +88,17 @@ def test_auto_updates_wait_for_the_window_and_stop_at_the_first_rollback(
     engine.import_busybox(reference, extra=b"a1", changes=['CMD ["sleep", "3600"]', HEALTHY])
     engine.cli("push", reference)
     for name, mode in (("auto-a", "auto"), ("auto-b", "auto"), ("watched", "notify")):
-        engine.cli("run", "-d", "--name", name, "-l", f"dockhand.update={mode}", reference)
+        engine.cli(
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--stop-timeout",
+            "1",
+            "-l",
+            f"dockhand.update={mode}",
+            reference,
+        )
     before = {n: api.inspect_container(n)["Id"] for n in ("auto-a", "auto-b", "watched")}
     engine.import_busybox(reference, extra=b"a2", changes=['CMD ["sleep", "3600"]', FAILING])
     engine.cli("push", reference)

@@ -21,6 +21,7 @@ from handlers.engines import Engines
 from handlers.image_update import ImageUpdate
 from handlers.updates import UpdateCheck
 from tests.rig import REGISTRY_PASSWORD, REGISTRY_USER, TEST_IMAGE, Engine, Registry
+from tests.test_image_updates import push
 
 ADMIN = Requester("UADMIN", "C1", "slack")
 OPS = Requester("UOPS", "C1", "slack")
@@ -48,11 +49,6 @@ def pipeline(clean_engine: Engine, registry: Registry) -> Iterator[Pipeline]:
     clean_engine.cli("login", "-u", REGISTRY_USER, "-p", REGISTRY_PASSWORD, registry.address)
     yield made
     made.engines.close()
-
-
-def push(engine: Engine, reference: str, version: bytes) -> str:
-    engine.import_busybox(reference, extra=version, changes=['CMD ["sleep", "3600"]'])
-    return engine.cli("push", reference).stdout.strip().rsplit("digest: ", 1)[1].split()[0]
 
 
 def test_each_image_answers_for_itself(
@@ -109,7 +105,17 @@ def test_protected_containers_need_an_admin(
     engine = clean_engine
     reference = f"{registry.address}/dh-checks/guarded:1"
     push(engine, reference, b"p1")
-    engine.cli("run", "-d", "--name", "guarded", "-l", "dockhand.protected=true", reference)
+    engine.cli(
+        "run",
+        "-d",
+        "--name",
+        "guarded",
+        "--stop-timeout",
+        "1",
+        "-l",
+        "dockhand.protected=true",
+        reference,
+    )
     push(engine, reference, b"p2")
     refused = pipeline.run("update-image guarded", OPS, confirmed=True)
     assert not refused.ok and "protected" in refused.text

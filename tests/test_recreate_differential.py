@@ -94,7 +94,8 @@ def test_recreated_containers_match_the_originals(engine: Engine, setting: dict[
     elapsed = time.monotonic() - started
     assert recreated >= 30, f"only {recreated} containers recreated"
     assert not failures, "\n".join(failures)
-    assert elapsed < 60, f"{recreated} recreations took {elapsed:.1f} s"
+    # About 15 s on a quiet machine (2 cores); the bound only catches a pathological slowdown.
+    assert elapsed < 120, f"{recreated} recreations took {elapsed:.1f} s"
 
 
 def test_new_image_defaults_reach_the_recreated_container(clean_engine: Engine) -> None:
