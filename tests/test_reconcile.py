@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 
 from tests.fake_slack import Call, FakeSlack
 from tests.helpers import Bot, signed_headers, slash_body, start_bot
-from tests.rig import TEST_IMAGE, Engine, RedisServer, Rig
+from tests.rig import TEST_IMAGE, Engine, RedisServer, Rig, wait_for
 
 ALERTS = "C_ALERTS"
 #: a crash loop is over once its container stays up this long
@@ -39,6 +40,8 @@ def watching(
 ) -> Iterator[tuple[Engine, Bot]]:
     engine, store = gap_rig
     engine.remove_all_containers()
+    # Each test from scratch: no schedules, claims or last known state of the one before.
+    redis.Redis.from_url(store.url).flushdb()
     bot = start_bot(
         log_dir,
         DOCKER_HOST=engine.url,
@@ -48,18 +51,11 @@ def watching(
         DOCKHAND_RESTART_LOOP_SECONDS=str(QUIET),
     )
     try:
-        wait_until(lambda: "reconcile of local" in bot.log.read_text(), 10, "the first look")
+        wait_for(lambda: "reconcile of local" in bot.log.read_text(), 10, "the first look")
         yield engine, bot
     finally:
         bot.stop()
         print(bot.log.read_text()[-8000:])  # shown when the test fails
-
-
-def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"{what}: not within {timeout} s"
-        time.sleep(0.2)
 
 
 def posts(fake: FakeSlack) -> list[Call]:
@@ -97,7 +93,7 @@ def test_deaths_while_the_engine_is_down_are_alerted_once_each(
         "killed died (exit code 137)",
     ]
     for text in expected:
-        wait_until(lambda t=text: t in said_so_far(fake_slack), 30, text)  # type: ignore[misc]
+        wait_for(lambda t=text: t in said_so_far(fake_slack), 30, text)  # type: ignore[misc]
     time.sleep(2.0)  # anything said twice would be out by now
     said = json.dumps([c.body.get("text", "") for c in posts(fake_slack)])
     for name in ("dies", "revived", "killed"):
@@ -120,8 +116,6 @@ def test_an_unhealthy_container_is_one_finding(
     fake_slack.wait_for(lambda c: "sick is unhealthy" in json.dumps(c.body), 15)
     time.sleep(3.5)  # three more health passes, and the watcher
     assert len(saying(fake_slack, "sick is unhealthy")) == 1
-    # Healthy again, then ill again: a new spell, said once more.
-    engine.cli("rm", "-f", "sick")
 
 
 def test_a_crash_loop_is_one_alert_edited_then_one_recovery(
