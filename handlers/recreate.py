@@ -181,6 +181,21 @@ def recreate_body(
     new_host = {k: v for k, v in host.items() if k not in HOST_LEFT_OUT}
     if carried:
         new_host["Binds"] = [*(host.get("Binds") or []), *(f"{n}:{d}" for n, d in carried)]
+    if host.get("Mounts"):
+        # `--mount type=volume,target=/v` without a source is anonymous too: name it.
+        volumes = {
+            m.get("Destination"): m.get("Name")
+            for m in container.get("Mounts") or []
+            if m.get("Type") == "volume" and m.get("Name")
+        }
+        mounts = []
+        for mount in host["Mounts"]:
+            target = mount.get("Target")
+            if mount.get("Type") == "volume" and not mount.get("Source") and target in volumes:
+                mount = {**mount, "Source": volumes[target]}
+                carried.append((str(volumes[target]), str(target)))
+            mounts.append(mount)
+        new_host["Mounts"] = mounts
     links = _links(host.get("Links"))
     if links:
         new_host["Links"] = links

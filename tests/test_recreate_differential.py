@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shlex
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from handlers.image_update import create_from
 from handlers.recreate import recreate_body
 from handlers.updates import check_updatable
 from tests.rig import TEST_IMAGE, Engine
-from tests.test_run_differential import CASES, comparable, setting, words_for
+from tests.test_run_differential import CASES, POOL, comparable, setting, words_for
 
 __all__ = ["setting"]  # the run differential's network and peer container, shared
 
@@ -39,6 +40,10 @@ def _without_own_id(found: dict[str, Any]) -> dict[str, Any]:
         for b in found["HostConfig"].get("Binds") or []
         if not (len(b.split(":")[0]) == 64 and b.split(":")[0] in volumes)
     ] or None
+    own["HostConfig.Mounts"] = [
+        {k: v for k, v in m.items() if not (k == "Source" and v in volumes and len(v) == 64)}
+        for m in own["HostConfig.Mounts"] or []
+    ] or None
     own["Mounts"] = sorted(
         (m.get("Type"), m.get("Name") or m.get("Source"), m.get("Destination"), m.get("RW"))
         for m in found.get("Mounts") or []
@@ -47,14 +52,18 @@ def _without_own_id(found: dict[str, Any]) -> dict[str, Any]:
 
 
 def _accepted_cases(engine: Engine, setting: dict[str, str]) -> list[tuple[str, str]]:
-    """(case, container ID) for each case the docker CLI accepts."""
-    made = []
-    for n, case in enumerate(CASES):
+    """(case, container ID) for each case the docker CLI accepts: the run differential's
+    cases and its pool of single flags (made a few at a time: most of the time is the CLI's)."""
+
+    def create(numbered: tuple[int, str]) -> tuple[str, str] | None:
+        n, case = numbered
         words = words_for(case, setting)
         created = engine.cli("create", "--name", f"dh-rc{n}", *words, check=False)
-        if created.returncode == 0:
-            made.append((case, created.stdout.strip()))
-    return made
+        return (case, created.stdout.strip()) if created.returncode == 0 else None
+
+    with ThreadPoolExecutor(4) as pool:
+        made = pool.map(create, enumerate(dict.fromkeys([*CASES, *POOL])))
+        return [m for m in made if m is not None]
 
 
 def test_recreated_containers_match_the_originals(engine: Engine, setting: dict[str, str]) -> None:
