@@ -55,7 +55,7 @@ from bot.text import (
     trusted,
 )
 from handlers.errors import DockhandError, EngineError, NotAllowed, UsageError
-from handlers.fleet import ERROR_MARK, FleetResult
+from handlers.fleet import ERROR_MARK, FleetResult, printed_lines
 from handlers.health import HealthPass
 from handlers.image_update import ImageUpdate
 from handlers.preview import Preview
@@ -178,7 +178,7 @@ def body_of(result: Result) -> str:
         return "\n".join(
             f"{answer.host}: {line}"
             for answer in result.answers
-            if answer.result is not None and not answer.result.verbatim()
+            if answer.result is not None and printed_lines(answer.result) is None
             for line in body_of(answer.result).splitlines()
         )
     return result.body()

@@ -164,13 +164,28 @@ class FleetResult(Result):
     def body(self) -> str:
         lines = []
         for answer in self.answers:
-            text = answer.result.body() if answer.result is not None else ""
-            if text and not isinstance(answer.result, FormattedResult):
-                lines += [f"{answer.host}: {line}" for line in text.splitlines()]
+            if answer.result is None or printed_lines(answer.result) is not None:
+                continue
+            lines += [f"{answer.host}: {line}" for line in answer.result.body().splitlines()]
         return "\n".join(lines)
 
     def failed(self) -> bool:
         return any(a.error for a in self.answers)
+
+
+def printed_lines(result: Result) -> list[str] | None:
+    """The lines the CLI would print, for a result that is such lines (a --format's, the
+    events', a port listing's): under a fan-out they are the rows, not the body."""
+    if isinstance(result, FormattedResult):
+        return result.lines
+    lines = getattr(result, "lines", None)
+    if (
+        isinstance(lines, list)
+        and result.table() is None
+        and all(isinstance(x, str) for x in lines)
+    ):
+        return lines
+    return None
 
 
 def _fit(row: list[str], width: int) -> list[str]:
@@ -220,8 +235,8 @@ def _table_of(result: Result) -> Table | None:
                 ]
             ],
         )
-    if isinstance(result, FormattedResult):
-        return Table(columns=["OUTPUT"], rows=[[line] for line in result.lines])
+    if printed_lines(result) is not None:
+        return Table(columns=["OUTPUT"], rows=[[line] for line in printed_lines(result) or []])
     table = result.table()
     if table is not None:
         return table

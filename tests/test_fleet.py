@@ -451,3 +451,32 @@ def test_an_ssh_host_answers_like_the_others_and_a_wrong_host_key_is_refused(
     finally:
         pipeline.engines.close()
         far.stop()
+
+
+def test_events_over_a_window_are_the_clis_on_each_host(fleet: Fleet) -> None:
+    since = f"{time.time():.3f}"
+    for name, engine in fleet.by_name().items():
+        engine.cli("create", "--name", f"events-{name}", "-l", "why=events", TEST_IMAGE)
+        engine.cli("rm", f"events-{name}")
+    time.sleep(0.05)
+    until = f"{time.time():.3f}"
+    window = ["--since", since, "--until", until, "--filter", "type=container"]
+    pipeline = pipeline_for(fleet.hosts())
+    try:
+        text = " ".join(window)
+        reply = pipeline.run(f"-H all events {text}", ME)
+        assert isinstance(reply.result, FleetResult), reply.text
+        shown = rows_by_host(reply.result)
+        for name, engine in fleet.by_name().items():
+            cli = engine.cli("events", *window).stdout.splitlines()
+            assert len(cli) == 2  # create, destroy
+            assert [row[0] for row in shown[name]] == cli, name
+        single = pipeline.run(f"-H plain system events {text} --format json", ME)
+        cli = fleet.plain.cli("events", *window, "--format", "json").stdout
+        assert stdout_text(single) == cli
+        template = "{{.Action}} {{.Actor.Attributes.name}} {{.Type}}"
+        single = pipeline.run(f"-H plain events {text} --format '{template}'", ME)
+        cli = fleet.plain.cli("events", *window, "--format", template).stdout
+        assert stdout_text(single) == cli
+    finally:
+        pipeline.engines.close()
