@@ -50,7 +50,12 @@ def update_summary(update: ImageUpdate) -> str:
             if update.health == "healthy"
             else f"running for {update.waited:g} s (no healthcheck)"
         )
-        return f":white_check_mark: updated {name} to {image} ({new}): {proof}; old one removed"
+        gone = (
+            f"the old one is kept stopped as {update.old_kept} (the engine would not remove it)"
+            if update.old_kept
+            else "old one removed"
+        )
+        return f":white_check_mark: updated {name} to {image} ({new}): {proof}; {gone}"
     why = {
         "unhealthy": "was unhealthy",
         "exited": "exited"

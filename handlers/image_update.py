@@ -60,7 +60,9 @@ class ImageUpdate(Result):
     failed_name: str = ""
     #: after a rollback: is the old container running again
     restored: bool = False
-    #: rollback steps that failed (the engine's words)
+    #: the name the old container keeps when the engine would not remove it
+    old_kept: str = ""
+    #: steps of a rollback or of the clean-up that failed (the engine's words)
     rollback_problems: list[str] = Field(default_factory=list)
     #: the failed new container's last log lines
     logs: str = ""
@@ -88,7 +90,7 @@ class ImageUpdate(Result):
             facts.append(("exit code", str(self.exit_code)))
         if self.failed_name:
             facts.append(("failed container kept as", self.failed_name))
-        facts += [("rollback could not", problem) for problem in self.rollback_problems]
+        facts += [("could not", problem) for problem in self.rollback_problems]
         facts += [(f"image default {c.field}", f"{c.old!r} -> {c.new!r}") for c in self.changes]
         return facts
 
@@ -149,8 +151,8 @@ def update_image(
     if not was_running:
         # A stopped container stays stopped on its new image: nothing to prove.
         result.health = "created"
-        api.remove_container(old_id, v=False)
         result.outcome = "updated"
+        _remove_old(api, old_id, parked, result)
         return result
 
     _say(context, name, "waiting for the new container")
@@ -160,8 +162,8 @@ def update_image(
     )
     result.waited = round(time.monotonic() - started, 1)
     if result.health in ("healthy", "running"):
-        api.remove_container(old_id, v=False)  # its anonymous volumes now serve the new one
         result.outcome = "updated"
+        _remove_old(api, old_id, parked, result)
         return result
 
     result.outcome = "rolled-back"
@@ -190,6 +192,16 @@ def create_from(api: docker.APIClient, recreation: Recreation, name: str) -> str
         api.remove_container(new_id, force=True, v=False)
         raise
     return new_id
+
+
+def _remove_old(api: docker.APIClient, old_id: str, parked: str, result: ImageUpdate) -> None:
+    """The update stands: the old container goes (not its volumes: its anonymous ones now
+    serve the new one). If the engine will not remove it, it stays, stopped, and is said."""
+    try:
+        api.remove_container(old_id, v=False)
+    except docker.errors.APIError as exc:
+        result.old_kept = parked
+        result.rollback_problems.append(f"remove the old container {parked}: {explain(exc)}")
 
 
 def _stop_timeout(container: dict[str, Any]) -> int:
