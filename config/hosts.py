@@ -25,6 +25,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from config.settings import LOCAL, ConfigError
+from config.yaml_file import read_yaml
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -115,17 +116,7 @@ def check_name(name: str) -> str:
 def load_hosts_file(path: Path) -> dict[str, HostConfig]:
     """Read and check the whole file; an error names the entry and its line."""
     where = f"DOCKHAND_HOSTS_FILE: {path}"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{where}: cannot read it: {exc.strerror}") from None
-    try:
-        raw = yaml.safe_load(text) or {}
-        tree = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{where}{at}: {getattr(exc, 'problem', None) or exc}") from None
+    raw, tree = read_yaml("DOCKHAND_HOSTS_FILE", path)
     try:
         document = HostsFile.model_validate(raw)
     except ValidationError as exc:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from config.settings import ConfigError
 from config.units import ram_in_bytes
+from config.yaml_file import read_yaml
 
 
 @dataclass(frozen=True)
@@ -223,18 +224,7 @@ def load_policy(path: Path | None) -> PolicyDocument | None:
     """Read and check the whole file; any error fails the start, nothing is half-applied."""
     if path is None:
         return None
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"DOCKHAND_POLICY: cannot read {path}: {exc.strerror}") from None
-    try:
-        raw = yaml.safe_load(text) or {}
-        tree = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"DOCKHAND_POLICY: {path}{where}: {problem}") from None
+    raw, tree = read_yaml("DOCKHAND_POLICY", path)
     try:
         doc = PolicyDocument.model_validate(raw)
     except ValidationError as exc:

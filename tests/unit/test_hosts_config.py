@@ -105,7 +105,8 @@ def test_settings_merge_docker_host_hosts_and_the_file(
 
 def test_a_missing_hosts_file_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOCKHAND_HOSTS_FILE", "/nonexistent/hosts.yml")
-    with pytest.raises(ConfigError, match=r"^DOCKHAND_HOSTS_FILE: /nonexistent/hosts\.yml: cannot"):
+    named = r"^DOCKHAND_HOSTS_FILE: cannot read /nonexistent/hosts\.yml: "
+    with pytest.raises(ConfigError, match=named):
         configured_hosts(load_settings())
 
 
