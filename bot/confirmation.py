@@ -12,10 +12,11 @@ from bot.confirm import ConfirmStore, Pending
 from bot.policy import Policy, Requester
 from bot.recording import Prepared
 from bot.text import trusted
-from handlers.commands import Command, ContainerAction, UpdateImage
+from handlers.commands import Command, ContainerAction, Prune, UpdateImage
 from handlers.context import Context
 from handlers.engines import Engines, translate_engine_errors
 from handlers.preview import Preview, preview
+from handlers.results import PruneResult
 from handlers.service_commands import ScaleServices
 from handlers.updates import update_preview
 
@@ -61,6 +62,13 @@ class Confirmations:
         # Nothing running to stop, or no service scaled to zero: let it run as usual.
         if not shown.items and isinstance(command, ContainerAction | ScaleServices | UpdateImage):
             return None
+        if not shown.items and isinstance(command, Prune):
+            # Nothing to remove: said at once, no prompt, and nothing run (what turns up
+            # between now and a click was never shown, so it is not removed unasked).
+            from bot.render import reply_for
+
+            nothing = PruneResult(kind=command.verb.split(":")[0])
+            return reply_for(nothing, ephemeral=True, context=command.host)
         verb = str(getattr(command, "verb", ""))
         pending = self.store.create(
             text=prepared.text,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -74,8 +75,17 @@ def confirmation_gone() -> str:
     return "This confirmation has expired or was already used; nothing was done."
 
 
+def mention(user: str) -> str:
+    """A Slack user ID as a live mention; anyone else (the terminal's `cli`, `console`) by
+    name, so no `<@cli>` is ever printed."""
+    return f"<@{user}>" if _SLACK_USER.fullmatch(user) else user
+
+
+_SLACK_USER = re.compile(r"[UW][A-Z0-9_]{1,30}")
+
+
 def only_requester(user: str) -> str:
-    return f"Only <@{user}> can confirm this."
+    return f"Only {mention(user)} can confirm this."
 
 
 def second_person() -> str:
@@ -92,8 +102,8 @@ def protected(name: str, label: str) -> str:
 
 def confirm_prompt(two_person: bool, user: str) -> str:
     if two_person:
-        return f"needs a second approver: anyone but <@{user}> with the role may confirm"
-    return f"only <@{user}> can confirm"
+        return f"needs a second approver: anyone but {mention(user)} with the role may confirm"
+    return f"only {mention(user)} can confirm"
 
 
 def needs_yes() -> str:

@@ -226,7 +226,9 @@ class Pipeline:
             if gate is not None and gate.needed(command):
                 pending_reply = gate.ask(prepared)
                 if pending_reply is not None:
-                    self.recorder.record_prepared(prepared, "awaiting confirmation", started)
+                    # A prune with nothing to remove is answered at once, not held.
+                    outcome = "awaiting confirmation" if pending_reply.pending else "ok"
+                    self.recorder.record_prepared(prepared, outcome, started)
                     return pending_reply
             result = self.execute(command, progress, login, prepared.requester, waived)
             # What this requester may see: Env values of inspect only for admins.
@@ -315,7 +317,8 @@ class Pipeline:
         except Exception as exc:
             return self.failure(exc, prepared.text)
         if reply is not None:
-            self.recorder.record_prepared(prepared, "awaiting confirmation", started)
+            outcome = "awaiting confirmation" if reply.pending else "ok"
+            self.recorder.record_prepared(prepared, outcome, started)
         return reply
 
     def confirm_refusal(self, pending_id: str, clicker: Requester) -> str | None:

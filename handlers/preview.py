@@ -21,6 +21,15 @@ from handlers.units import human_size, point_in_time
 PREDEFINED_NETWORKS = {"bridge", "host", "none", "ingress", "docker_gwbridge"}
 
 
+# What a previewed verb does to its items, when it is not removing them.
+_ACTIONS = {
+    "container:stop": "stop",
+    "container:kill": "kill",
+    "container:restart": "restart",
+    "container:pause": "pause",
+}
+
+
 class PreviewItem(BaseModel):
     kind: str  # container, image, volume, network
     id: str
@@ -46,13 +55,14 @@ class Preview(BaseModel):
 
     def summary(self) -> str:
         if not self.items:
-            return "nothing would be removed"
+            return f"would {_ACTIONS.get(self.verb, 'remove')} nothing"
         counts: dict[str, int] = {}
         for item in self.items:
             counts[item.kind] = counts.get(item.kind, 0) + 1
         parts = [f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in counts.items()]
         reclaim = f", about {human_size(self.bytes, 3)} reclaimed" if self.bytes else ""
-        return f"would remove {', '.join(parts)}{reclaim}"
+        action = _ACTIONS.get(self.verb, "remove")
+        return f"would {action} {', '.join(parts)}{reclaim}"
 
 
 def preview(command: Any, client: docker.DockerClient) -> Preview:
