@@ -51,10 +51,10 @@ class TLS(BaseModel):
     @model_validator(mode="after")
     def _material(self) -> TLS:
         if (self.cert is None) != (self.key is None):
-            raise ValueError("tls needs both cert and key (the client's certificate)")
+            raise ValueError("needs both cert and key (the client's certificate)")
         for label, path in (("ca", self.ca), ("cert", self.cert), ("key", self.key)):
             if path is not None and not path.is_file():
-                raise ValueError(f"tls {label} {str(path)!r} is not a readable file")
+                raise ValueError(f"{label} {str(path)!r} is not a readable file")
         return self
 
 
