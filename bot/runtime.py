@@ -68,7 +68,7 @@ class Runtime:
     #: posts a reply to a channel (thread optional) and returns its ts; set by the Slack side
     notifier: Callable[[str, Reply, str | None], str | None] | None = None
     #: replaces a message the notifier posted (channel, ts, reply); set by the Slack side
-    editor: Callable[[str, str, Reply], None] | None = None
+    editor: Callable[[str, str, Reply], object] | None = None
     #: runs the long-lived threads, restarts them when they die, says which are down
     supervisor: Supervisor = field(init=False)
     #: set on SIGTERM: /healthz answers 503 and new commands are refused while work drains
