@@ -31,8 +31,9 @@ from config.hosts import configured_hosts
 from config.policy import Requester, load_policy
 from handlers.context import Admit
 from handlers.engines import Engines, translate_engine_errors
-from handlers.errors import DockhandError
+from handlers.fleet import fan_out
 from handlers.health import Finding
+from handlers.results import Result, TextResult
 from jobs import context
 from jobs.host import Message, Notice, Run
 from jobs.schedules import Schedules
@@ -196,18 +197,20 @@ class Runtime:
         if self.draining.is_set():
             detail["shutdown"] = f"draining: {len(self.in_flight())} operation(s) in flight"
         engines = self.pipeline.engines
-        for host in engines.names:
-            try:
-                with translate_engine_errors(host, engines.url(host), engines.timeout):
-                    engines.client(host).ping()
-                detail["engines"][host] = "ok"
-            except DockhandError as exc:
-                detail["engines"][host] = exc.message
+        # Every host at once, each for a few seconds: a probe's own timeout is short, and
+        # one black-holed host must not make the whole answer late.
+        for answer in fan_out(
+            engines.names, lambda host: ping_host(engines, host), lambda host: PROBE_SECONDS
+        ):
+            detail["engines"][answer.host] = answer.error or "ok"
         try:
             self.store.ping()
         except redis.RedisError as exc:
             detail["store"] = f"unreachable: {type(exc).__name__}"
-        healthy = detail["store"] == "ok" and all(v == "ok" for v in detail["engines"].values())
+        # A host marked `required: false` is reported but does not make Dockhand unhealthy:
+        # restarting the bot would not bring it back.
+        required = [h for h in engines.names if engines.config(h).required]
+        healthy = detail["store"] == "ok" and all(detail["engines"][h] == "ok" for h in required)
         healthy = healthy and not self.draining.is_set()
         components_up, components = self.supervisor.health()
         if components:
@@ -225,6 +228,16 @@ class Runtime:
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.pipeline.engines.close()
         self.store.close()
+
+
+#: how long /healthz waits for each engine's /_ping (the image's healthcheck allows 4 s)
+PROBE_SECONDS = 3.0
+
+
+def ping_host(engines: Engines, host: str) -> Result:
+    with translate_engine_errors(host, engines.url(host), engines.timeout_of(host)):
+        engines.client(host).ping()
+    return TextResult(title=host, text="ok")
 
 
 class JobsHost:

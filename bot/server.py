@@ -9,20 +9,23 @@ import hmac
 import ipaddress
 import json
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt import BoltRequest, BoltResponse
 
 log = logging.getLogger("dockhand.http")
 MAX_BODY = 1 << 20  # Slack's payloads are far smaller; refuse anything huge unread
 # Seconds a client may take to send its request: a stalled sender must not hold a thread.
 READ_TIMEOUT = 15.0
+#: threads serving connections (more wait in the listen backlog)
+CONNECTION_THREADS = 128
 # Set by a reverse proxy: a request relayed from elsewhere is not local, whatever the peer.
 PROXY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
 
@@ -112,6 +115,12 @@ def may_see_detail(
     return is_loopback(peer)
 
 
+class Dispatcher(Protocol):
+    """What answers /slack/events: a Bolt App, or bot/front.py's CommandsFirst before one."""
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse: ...
+
+
 class DockhandHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     # A burst of slash commands must not be refused by a short listen backlog.
@@ -120,7 +129,7 @@ class DockhandHTTPServer(ThreadingHTTPServer):
     def __init__(
         self,
         address: tuple[str, int],
-        app: App | None,
+        app: Dispatcher | None,
         health: Callable[[], tuple[bool, dict[str, Any]]],
         metrics: Callable[[], bytes] | None = None,
         ack_seconds: Callable[[float], None] | None = None,
@@ -136,6 +145,29 @@ class DockhandHTTPServer(ThreadingHTTPServer):
         self.ops_token = ops_token
         #: False only in tests: they must stay on loopback yet play a client from elsewhere.
         self.trust_loopback = trust_loopback
+        # Connections are served by threads that stay: starting a thread for each one makes
+        # the accepting thread wait for the new one to get the interpreter lock, behind
+        # every ack of a burst (measured: docs/bench-ack.md). A fixed set, far above the
+        # listen backlog; a stalled client is cut after READ_TIMEOUT.
+        self._accepted: queue.SimpleQueue[tuple[Any, Any] | None] = queue.SimpleQueue()
+        self._connection_threads = [
+            threading.Thread(target=self._serve_connections, name=f"dockhand-http-{n}", daemon=True)
+            for n in range(CONNECTION_THREADS)
+        ]
+        for thread in self._connection_threads:
+            thread.start()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self._accepted.put((request, client_address))
+
+    def _serve_connections(self) -> None:
+        while (accepted := self._accepted.get()) is not None:
+            self.process_request_thread(*accepted)
+
+    def server_close(self) -> None:
+        super().server_close()
+        for _ in self._connection_threads:
+            self._accepted.put(None)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -72,6 +72,9 @@ class HostConfig(BaseModel):
     timeout: float | None = Field(default=None, gt=0, le=600)
     #: a word for `/docker hosts` (region, role)
     description: str = ""
+    #: whether /healthz fails while this host is down (false: reported, not failed; a
+    #: restart of Dockhand would not bring a remote host back)
+    required: bool = True
 
     @field_validator("url")
     @classmethod

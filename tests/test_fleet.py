@@ -480,3 +480,41 @@ def test_events_over_a_window_are_the_clis_on_each_host(fleet: Fleet) -> None:
         assert stdout_text(single) == cli
     finally:
         pipeline.engines.close()
+
+
+def test_healthz_asks_every_host_at_once_and_fails_only_for_required_ones(
+    fleet: Fleet, redis_server: RedisServer
+) -> None:
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        late = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+        hosts: dict[str, str | HostConfig] = {
+            **fleet.hosts(),
+            "late": HostConfig(url=late, required=False),
+            "gone": HostConfig(url="unix:///nonexistent/gone.sock", required=False),
+        }
+        store = redis.Redis.from_url(redis_server.url)
+        runtime = Runtime(
+            Settings(_env_file=None),  # type: ignore[call-arg]
+            Pipeline(Engines(hosts, timeout=30), Policy(None)),
+            store,
+        )
+        try:
+            began = time.monotonic()
+            healthy, detail = runtime.health()
+            assert time.monotonic() - began < 4.0  # the image's healthcheck allows 4 s
+            assert healthy, detail
+            engines = detail["engines"]
+            assert engines["local"] == engines["plain"] == engines["secure"] == "ok"
+            assert engines["late"] == "no answer within 3 s"
+            assert engines["gone"].startswith("cannot reach Docker at gone")
+            runtime.pipeline.engines = Engines(
+                {**hosts, "gone": "unix:///nonexistent/gone.sock"}, timeout=30
+            )
+            healthy, detail = runtime.health()
+            assert not healthy  # a required host is down
+        finally:
+            runtime.close()
