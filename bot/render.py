@@ -433,7 +433,8 @@ def _actions(result: Result, origin: Origin, pages: int) -> ActionsBlock | None:
     if isinstance(result, UpdateCheck):
         # One Update button a stale container: it runs `update-image` as the clicker, with
         # its preview and confirmation, and answers in this message's thread.
-        for n, stale in enumerate(result.stale[: limits.ACTIONS_ELEMENTS - 2]):
+        updatable = [s for s in result.stale if s.mode != "internal"]
+        for n, stale in enumerate(updatable[: limits.ACTIONS_ELEMENTS - 2]):
             value = _target_value(
                 "update-image", stale.name, stale.container[:12], result.host, limits.BUTTON_VALUE
             )

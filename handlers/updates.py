@@ -34,6 +34,9 @@ from handlers.units import human_duration
 #: the label a team sets on a container: notify (the default), auto, or off
 UPDATE_LABEL = "dockhand.update"
 UPDATE_MODES = ("notify", "auto", "off")
+#: Dockhand's own containers (bot/safety.py's INTERNAL_LABEL; handlers do not import the bot):
+#: recreating the bot from the bot would stop it half-way. Reported, never updated from chat.
+OWN_LABEL = "dockhand.internal"
 MANIFEST_LISTS = {
     "application/vnd.docker.distribution.manifest.list.v2+json",
     "application/vnd.oci.image.index.v1+json",
@@ -68,7 +71,7 @@ class ImageStatus(BaseModel):
     created: float | None = None
     #: why a check failed or was refused (the registry's or the engine's words)
     reason: str = ""
-    #: the container's dockhand.update label: notify, auto or off
+    #: the container's dockhand.update label: notify, auto or off; internal for Dockhand's own
     mode: str = "notify"
 
 
@@ -155,6 +158,8 @@ def is_image_id(reference: str, image_id: str) -> bool:
 
 
 def update_mode(labels: dict[str, str] | None) -> str:
+    if OWN_LABEL in (labels or {}):
+        return "internal"
     value = str((labels or {}).get(UPDATE_LABEL, "notify")).strip().lower()
     return value if value in UPDATE_MODES else "notify"
 
@@ -425,6 +430,12 @@ def check_updatable(container: dict[str, Any]) -> None:
     if is_image_id(reference, str(container.get("Image", ""))):
         raise UsageError(
             f"{name} was created from an image ID, not a reference a registry serves", token=name
+        )
+    if OWN_LABEL in (config.get("Labels") or {}):
+        raise UsageError(
+            f"{name} is Dockhand's own (label {OWN_LABEL}): update it where it was deployed"
+            " (docker compose pull && docker compose up -d), not from Dockhand itself",
+            token=name,
         )
     if (container.get("State") or {}).get("Paused"):
         raise UsageError(f"{name} is paused: unpause it first, then update it", token=name)

@@ -312,3 +312,18 @@ def test_what_cannot_be_updated_in_place_is_refused_first() -> None:
         check_updatable(removed)
     with pytest.raises(UsageError, match="pinned by digest"):
         check_updatable(container(Image="app@sha256:" + "a" * 64))
+
+
+def test_dockhands_own_containers_are_reported_never_updated() -> None:
+    from bot.safety import INTERNAL_LABEL
+    from handlers.errors import UsageError
+    from handlers.updates import OWN_LABEL, check_updatable
+
+    assert OWN_LABEL == INTERNAL_LABEL
+    assert update_mode({OWN_LABEL: "", "dockhand.update": "auto"}) == "internal"
+    with pytest.raises(UsageError, match="Dockhand's own"):
+        check_updatable(container(Labels={OWN_LABEL: "bot"}))
+    check = UpdateCheck(images=[_status("bot", "stale", mode="internal"), _status("web", "stale")])
+    reply = reply_for(check, ephemeral=False)
+    values = [e["value"] for b in reply.blocks if b["type"] == "actions" for e in b["elements"]]
+    assert values == ["update-image web"]
