@@ -137,6 +137,15 @@ def _stdout_of(result: Result) -> str:
 
         space = human_size(result.space_reclaimed, 3) if result.space_reclaimed else "0B"
         return (deleted if result.deleted else "") + f"Total reclaimed space: {space}\n"
+    if isinstance(result, EngineVersion) and result.server:
+        from bot.version_text import version_text
+
+        return version_text(result)
+    if isinstance(result, EngineInfo) and result.server:
+        from bot.info_text import info_text
+        from handlers.system import dockhand_version
+
+        return info_text(result, dockhand_version())
     if isinstance(result, EngineVersion | EngineInfo):
         return _lines(format_facts(result.facts()))
     if isinstance(result, ContainerList | ImageList):
@@ -180,6 +189,8 @@ def stderr_text(reply: Reply) -> str:
             f"still running after {result.seconds:g} s: {', '.join(result.still_running)}"
         ]
         return _lines([message for _, message in result.errors] + (waiting or []))
+    if isinstance(result, EngineInfo):
+        return _lines(result.warnings)  # as the CLI: the engine's warnings on stderr
     if isinstance(result, ContainerRun):
         notes = [f"WARNING: {w}" for w in result.warnings]
         if result.still_running:

@@ -216,6 +216,7 @@ def image_history(
 def search_images(
     command: SearchImages, client: docker.DockerClient, context: Context
 ) -> SearchResult:
+    _check_search_filters(command.filters)
     registry = registry_of(command.term) if "/" in command.term else DOCKER_HUB
     # Asked first, whichever registry: the bot's lookup refuses one the policy does not
     # allow before anything is sent there, and gives only the requester's own login.
@@ -250,19 +251,26 @@ def search_images(
     )
 
 
+def _check_search_filters(filters: dict[str, list[str]]) -> None:
+    """As the daemon judges them before it asks any registry, in its words: only stars (a
+    number), is-official and is-automated (true or false)."""
+    for key, values in filters.items():
+        if key not in {"stars", "is-official", "is-automated"}:
+            raise EngineError(f"Invalid filter '{key}'")
+        for value in values:
+            if key == "stars" and not value.isdigit():
+                raise EngineError(f"Invalid filter 'stars={value}'")
+            if key != "stars" and value.lower() not in {"true", "false", "1", "0"}:
+                raise EngineError(f"Invalid filter '{key}=[{value}]'")
+
+
 def _filter_hits(hits: list[SearchHit], filters: dict[str, list[str]]) -> list[SearchHit]:
     for key, values in filters.items():
         for value in values:
             if key == "stars":
-                if not value.isdigit():
-                    raise UsageError(f"invalid filter 'stars={value}'", token=value)
                 hits = [h for h in hits if h.stars >= int(value)]
             elif key == "is-official":
-                if value not in {"true", "false"}:
-                    raise UsageError(f"invalid filter 'is-official={value}'", token=value)
-                hits = [h for h in hits if h.official == (value == "true")]
-            elif key != "is-automated":
-                raise UsageError(f"invalid filter '{key}'", token=key)
+                hits = [h for h in hits if h.official == (value.lower() in {"true", "1"})]
     return hits
 
 

@@ -329,6 +329,10 @@ class EngineVersion(Result):
     git_commit: str = ""
     go_version: str = ""
     components: dict[str, str] = Field(default_factory=dict)
+    #: GET /version as the engine answered it (Platform, Components with their Details)
+    server: dict[str, Any] = Field(default_factory=dict)
+    #: the client side, as `docker version` shows its own: here Dockhand and docker-py
+    client: dict[str, str] = Field(default_factory=dict)
 
     def summary(self) -> str:
         return f"Docker Engine {self.version} on {self.host}"
@@ -364,6 +368,8 @@ class EngineInfo(Result):
     memory: int = 0
     docker_root_dir: str = ""
     warnings: list[str] = Field(default_factory=list)
+    #: GET /info as the engine answered it
+    server: dict[str, Any] = Field(default_factory=dict)
 
     def summary(self) -> str:
         return (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import platform
 import time
 from typing import Any
 
@@ -51,7 +52,33 @@ def show_version(
         git_commit=raw.get("GitCommit", ""),
         go_version=raw.get("GoVersion", ""),
         components=components,
+        server=raw,
+        client={
+            "Version": dockhand_version(),
+            "ApiVersion": str(client.api.api_version),
+            "docker-py": docker.__version__,
+            "Python": platform.python_version(),
+            "OS/Arch": f"{platform.system().lower()}/{_go_arch()}",
+            "Context": command.host,
+        },
     )
+
+
+# Python's platform.machine() in Go's GOARCH words, as `docker version` writes OS/Arch.
+_GO_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386"}
+
+
+def _go_arch() -> str:
+    return _GO_ARCH.get(platform.machine(), platform.machine())
+
+
+def dockhand_version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("dockhand")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def show_info(command: ShowInfo, client: docker.DockerClient) -> EngineInfo | FormattedResult:
@@ -78,6 +105,7 @@ def show_info(command: ShowInfo, client: docker.DockerClient) -> EngineInfo | Fo
         memory=raw.get("MemTotal", 0),
         docker_root_dir=raw.get("DockerRootDir", ""),
         warnings=raw.get("Warnings") or [],
+        server=raw,
     )
 
 

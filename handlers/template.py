@@ -1397,8 +1397,9 @@ def _header(nodes: list[_Node], body: str, headers: Header) -> str:
     return "".join(executor.out)
 
 
-def align_columns(lines: list[str]) -> list[str]:
-    """text/tabwriter as the CLI sets it (min width 10, padding 3): a column block is a run
+def align_columns(lines: list[str], *, min_width: int = 10, padding: int = 3) -> list[str]:
+    """text/tabwriter as the CLI sets it for tables (min width 10, padding 3; `version` uses
+    20 and 1) with spaces: a column block is a run
     of consecutive lines that have a tab-ended cell in that column, padded to its widest
     cell; the text after a line's last tab is not part of any column."""
     cells = [line.split("\t") for line in lines]
@@ -1420,9 +1421,9 @@ def align_columns(lines: list[str]) -> list[str]:
                 continue
             write(line0, this)
             line0 = this
-            width = 10
+            width = min_width
             while this < line1 and column < len(cells[this]) - 1:
-                width = max(width, len(cells[this][column]) + 3)
+                width = max(width, len(cells[this][column]) + padding)
                 this += 1
             widths.append(width)
             block(line0, this)
