@@ -9,6 +9,8 @@ COPY handlers ./handlers
 COPY jobs ./jobs
 COPY config ./config
 RUN pip install --no-cache-dir . && rm -rf /root/.cache
+# The outbox's spool (DOCKHAND_SPOOL_DIR): a volume there starts owned by the bot's user.
+RUN mkdir -p /var/lib/dockhand/spool && chown -R dockhand:dockhand /var/lib/dockhand
 
 USER dockhand
 EXPOSE 3000

@@ -24,6 +24,7 @@ import redis
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot import messages
+from bot.outbox import message_key
 from bot.render import Reply, fallback_text
 from bot.runtime import Runtime
 from bot.text import clip, join, safe, trusted
@@ -296,13 +297,15 @@ class EventWatcher:
         except redis.RedisError as exc:  # the App Home's list only: the alert still goes
             self.runtime.metrics.alert_failures.labels(stage="recent").inc()
             log.warning("could not keep recent alerts (%s)", exc)
+        # One key per burst: handed to the outbox again after a hiccup, it is still one post.
+        key = message_key("alert", self.host, *(a.key for a in batch))
         self._said = None
-        if self._send(alert_reply(self.host, batch)):
+        if self._send(alert_reply(self.host, batch), key):
             for alert in batch:
                 self.runtime.metrics.alerts.labels(kind=alert.action).inc()
         self._first_deaths_said(batch, self._said if len(batch) == 1 else None)
 
-    def _send(self, reply: Reply) -> bool:
+    def _send(self, reply: Reply, key: str | None = None) -> bool:
         """Post, retrying for SEND_PATIENCE seconds while Slack is unreachable or refuses;
         the sender shows as down meanwhile. False when the alert was given up (logged)."""
         runtime = self.runtime
@@ -310,9 +313,11 @@ class EventWatcher:
         deadline = time.monotonic() + SEND_PATIENCE
         while True:
             try:
-                said = runtime.notify(self.channel, reply)
+                # Handed to the outbox, it is delivered (retried for minutes) or its loss is
+                # logged and counted there: the key keeps a second hand-over to one post.
+                said = runtime.notify(self.channel, reply, None, key)
                 self._said = said or None  # a crash loop's first death: edited as it goes on
-                if said is not None or runtime.notifier is None:
+                if said is not None or runtime.notifier is None or key is not None:
                     self._report(self.sender, True)
                     return True
                 cause = "Slack did not take it"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from typing import Any
 import redis
 
 from bot.redaction import redact_command, redact_text, scrub
+from bot.spool import Spool
 
 log = logging.getLogger("dockhand.audit")
 STREAM = "dockhand:audit"
@@ -43,8 +45,13 @@ class Entry:
 
 
 class Audit:
-    def __init__(self, store: redis.Redis) -> None:
+    def __init__(self, store: redis.Redis, spool: Spool | None = None) -> None:
         self.store = store
+        #: entries Redis could not take, written (oldest first) once it is back; `serve`
+        #: puts it on disk with DOCKHAND_SPOOL_DIR
+        self.spool = spool if spool is not None else Spool(None, 10_000, "audit")
+        self._spooled = len(self.spool) > 0
+        self._flushing = threading.Lock()  # one writer of spooled entries at a time
         #: called with each entry's fields after it is stored (the audit channel's mirror)
         self.mirror: Callable[[dict[str, str]], None] | None = None
 
@@ -80,12 +87,44 @@ class Audit:
             "duration_ms": str(duration_ms),
         }
         try:
+            if self._spooled:
+                self.flush()  # the older entries first
+            if self._spooled:
+                raise redis.ConnectionError("entries still spooled")
             self.store.xadd(STREAM, fields, maxlen=MAXLEN, approximate=True)  # type: ignore[arg-type]
         except redis.RedisError as exc:
-            # The command has run (or been refused) already; losing its record is logged.
-            log.error("audit write failed (%s): %s", exc, fields)
+            # The command has run (or been refused) already: its record waits for Redis.
+            if self.spool.put(fields) is None:
+                log.error("audit spool full; entry lost (%s): %s", exc, fields)
+            else:
+                self._spooled = True
+                log.warning("audit write failed (%s); entry spooled until Redis is back", exc)
         if self.mirror is not None:
             self.mirror(fields)
+
+    def use_spool(self, spool: Spool) -> None:
+        """Spool into `spool` from now on (entries left there by an earlier run are written
+        at the next flush)."""
+        self.spool = spool
+        self._spooled = len(spool) > 0
+
+    def flush(self) -> int:
+        """Write spooled entries to the stream, oldest first; how many are still waiting.
+        Each keeps the time it was recorded at."""
+        if not self._spooled:
+            return 0
+        with self._flushing:
+            waiting = self.spool.items()
+            for n, (handle, fields) in enumerate(waiting):
+                try:
+                    self.store.xadd(STREAM, fields, maxlen=MAXLEN, approximate=True)  # type: ignore[arg-type]
+                except redis.RedisError:
+                    return len(waiting) - n
+                self.spool.remove(handle)
+            if waiting:
+                log.info("%d spooled audit entries written", len(waiting))
+            self._spooled = len(self.spool) > 0
+            return 0
 
     def query(
         self,

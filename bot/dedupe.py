@@ -43,13 +43,16 @@ class Seen:
 
     def first(self, key: str) -> bool:
         """True the first time `key` is seen within the TTL."""
+        # Always noted here too: a resend that arrives after Redis went down (or came back
+        # empty) is still recognised by the process that saw the first delivery.
+        here = self._first_here(key)
         if self.store is not None:
             try:
-                return bool(self.store.set(PREFIX + key, 1, nx=True, ex=self.ttl))
+                return bool(self.store.set(PREFIX + key, 1, nx=True, ex=self.ttl)) and here
             except redis.RedisError as exc:
                 # This process still remembers what it saw; better than running twice.
                 log.warning("store unavailable for dedupe (%s); checking this process only", exc)
-        return self._first_here(key)
+        return here
 
     def _first_here(self, key: str) -> bool:
         now = time.monotonic()

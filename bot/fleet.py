@@ -31,6 +31,8 @@ CHANNEL_HOSTS = "dockhand:channel-hosts"
 # Without Redis (`do`, `console`, tests without a store) the default lives in the process.
 _LOCAL_DEFAULTS: dict[str, str] = {}
 _LOCAL_LOCK = threading.Lock()
+# With Redis: each channel's default as last read, for while Redis is unreachable.
+_LAST_READ: dict[str, str] = {}
 
 
 def channel_default(store: redis.Redis | None, channel: str) -> str:
@@ -39,8 +41,19 @@ def channel_default(store: redis.Redis | None, channel: str) -> str:
     if store is None:
         with _LOCAL_LOCK:
             return _LOCAL_DEFAULTS.get(channel, "")
-    raw = store.hget(CHANNEL_HOSTS, channel)
-    return raw.decode() if isinstance(raw, bytes) else str(raw or "")
+    try:
+        raw = store.hget(CHANNEL_HOSTS, channel)
+    except redis.RedisError:
+        # Redis down: the channel's default as this process last read it, so Docker commands
+        # keep working; never read, the command needs Redis to know its host (and says so).
+        with _LOCAL_LOCK:
+            if channel in _LAST_READ:
+                return _LAST_READ[channel]
+        raise
+    value = raw.decode() if isinstance(raw, bytes) else str(raw or "")
+    with _LOCAL_LOCK:
+        _LAST_READ[channel] = value
+    return value
 
 
 def set_channel_default(store: redis.Redis | None, channel: str, host: str) -> None:
@@ -55,6 +68,8 @@ def set_channel_default(store: redis.Redis | None, channel: str, host: str) -> N
         store.hset(CHANNEL_HOSTS, channel, host)
     else:
         store.hdel(CHANNEL_HOSTS, channel)
+    with _LOCAL_LOCK:
+        _LAST_READ[channel] = host
 
 
 def names_host(text: str, *, slack: bool) -> bool:
@@ -69,8 +84,10 @@ def on_channel_host(
     """The channel's default host for a command that names none; `-H` still wins."""
     if command.host != LOCAL or isinstance(command, UseHost | ListHosts):
         return command
+    if names_host(text, slack=slack):
+        return command  # -H wins: no need to ask Redis
     default = channel_default(store, requester.channel)
-    if not default or names_host(text, slack=slack):
+    if not default:
         return command
     return command.model_copy(update={"host": default})
 

@@ -47,6 +47,16 @@ def share_hint() -> str:
     return "`/docker --share COMMAND` posts a read's answer in the channel"
 
 
+def store_down() -> str:
+    """A command that needs Redis while it is unreachable (bot/pipeline.py's failure)."""
+    return (
+        ":warning: Dockhand's store (Redis) is unreachable, and this command needs it. Until "
+        "it is back, schedules, mutes, registry logins, confirmations and audit queries are "
+        "unavailable; Docker commands (`ps`, `logs`, `inspect`, `run`, `start`, `stop`, …) "
+        "still work."
+    )
+
+
 def apology(reference: str) -> str:
     return f"Sorry, something went wrong on our side. Reference `{reference}` is in the bot's log."
 
@@ -114,6 +124,16 @@ def interrupted(text: str) -> str:
     return (
         f":warning: `/docker {text}` was interrupted: Dockhand is restarting. "
         "Check the result with a listing, and run it again if needed."
+    )
+
+
+def schedule_erased(schedule_id: str, what: str, user: str, command: str) -> str:
+    """A schedule the store forgot: Redis came back empty (restarted without persistence)."""
+    again = f" (`/docker {command}`)" if command else ""
+    return (
+        f":warning: schedule {schedule_id} ({what}, by <@{user}>) is gone: Dockhand's store "
+        f"(Redis) came back empty, so it will not run. Schedule it again{again}, and keep "
+        "Redis's append-only file on (README, Operating it) so a restart keeps schedules."
     )
 
 

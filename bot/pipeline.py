@@ -273,6 +273,10 @@ class Pipeline:
         if isinstance(exc, DockhandError):
             log.debug("command failed: %r: %s", redacted.text, scrub(exc.message, redacted.secrets))
             return error_reply(exc)
+        if isinstance(exc, redis.RedisError):
+            # Not a bug of ours: say what is down, what waits for it and what still works.
+            log.warning("store unavailable for %r: %s", redacted.text, exc)
+            return error_reply(DockhandError(messages.store_down()))
         reference = REQUEST_ID.get()
         if reference == "-":
             reference = new_request_id()

@@ -6,10 +6,9 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Any, Protocol
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-
+from bot.budget import RateBudget
 from bot.text import clip, safe
 from handlers.progress import ProgressReport
 from handlers.units import human_size
@@ -34,11 +33,12 @@ def progress_text(report: ProgressReport) -> str:
     return " · ".join(parts)
 
 
-class EditBudget:
+class EditBudget(RateBudget):
     """chat.update is a Tier 3 method (about 50 calls a minute for the workspace): every
     progress message of the process draws on one bucket, so three pulls at once cannot
     edit three times a second. A progress edit without a token is skipped (the next report
-    carries the newer state); the final edit always goes, and is counted."""
+    carries the newer state); a final edit waits for its token (bot/budget.py) and so is
+    always delivered without going over the budget."""
 
     def __init__(
         self,
@@ -46,12 +46,7 @@ class EditBudget:
         burst: float = 5,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.rate = per_minute / 60
-        self.burst = burst
-        self.clock = clock
-        self._tokens = burst
-        self._at = clock()
-        self._lock = threading.Lock()
+        super().__init__(per_minute, burst, clock)
         # Progress messages heard from lately: the budget is shared out among them evenly.
         self._heard: dict[int, float] = {}
 
@@ -65,15 +60,11 @@ class EditBudget:
                     del self._heard[other]
             return len(self._heard) / self.rate
 
-    def take(self, *, final: bool = False) -> bool:
-        with self._lock:
-            now = self.clock()
-            self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
-            self._at = now
-            if self._tokens >= 1 or final:
-                self._tokens -= 1  # a final edit may borrow: the others wait longer
-                return True
-            return False
+
+class Calls(Protocol):
+    """bot/delivery.py's SlackCalls, as far as progress needs it."""
+
+    def call(self, method: str, **arguments: Any) -> Any: ...
 
 
 class MessageProgress:
@@ -82,7 +73,7 @@ class MessageProgress:
 
     def __init__(
         self,
-        client: WebClient,
+        client: Calls,
         channel: str,
         ts: str,
         *,
@@ -112,11 +103,17 @@ class MessageProgress:
             self._last = now
             if self.budget is not None and not self.budget.take():
                 return
-        try:
-            self.client.chat_update(channel=self.channel, ts=self.ts, text=progress_text(report))
+        outcome = self.client.call(
+            "chat.update", channel=self.channel, ts=self.ts, text=progress_text(report)
+        )
+        with self._lock:
+            # Counted from the edit's end: the next (the final one included) starts a full
+            # interval after Slack had this one, however slow the call was.
+            self._last = self.clock()
+        if outcome.ok:
             self.edits += 1
-        except SlackApiError as exc:
-            log.warning("progress edit failed: %s", exc.response.get("error"))
+        else:  # the next report carries newer news; the final edit goes through the outbox
+            log.warning("progress edit failed: %s", outcome.error)
 
     def wait_turn(self) -> None:
         """Before the final edit: keep to the one-edit-a-second rhythm."""

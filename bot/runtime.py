@@ -67,7 +67,7 @@ class Runtime:
     on_stop: list[Callable[[], None]] = field(default_factory=list)
     schedules: Schedules | None = None
     #: posts a reply to a channel (thread optional) and returns its ts; set by the Slack side
-    notifier: Callable[[str, Reply, str | None], str | None] | None = None
+    notifier: Callable[..., str | None] | None = None
     #: replaces a message the notifier posted (channel, ts, reply); set by the Slack side
     editor: Callable[[str, str, Reply], object] | None = None
     #: runs the long-lived threads, restarts them when they die, says which are down
@@ -129,10 +129,12 @@ class Runtime:
         channel: str,
         reply: Reply,
         thread_ts: str | None = None,
+        key: str | None = None,
         *,
         edit_ts: str | None = None,
     ) -> str | None:
-        """Post a job's result or an alert where the team reads it. With `edit_ts`, that
+        """Post a job's result or an alert where the team reads it; `key` makes it one
+        message however often it is handed over (bot/outbox.py). With `edit_ts`, that
         message is replaced instead (a crash loop's one alert, as deaths add up)."""
         if edit_ts is not None:
             if self.editor is None:
@@ -143,6 +145,8 @@ class Runtime:
         if self.notifier is None:
             log.info("to #%s: %s", channel, reply.text)
             return None
+        if key is not None:
+            return self.notifier(channel, reply, thread_ts, key)
         return self.notifier(channel, reply, thread_ts)
 
     @contextmanager

@@ -13,13 +13,13 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from pydantic import SecretStr
 from slack_bolt import Ack, App, BoltRequest
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry import RetryHandler
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -34,20 +34,23 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
 )
 from slack_sdk.models.views import View
-from slack_sdk.webhook import WebhookClient
 
 import jobs.context
 from bot import messages, redaction, response_urls, sharing
 from bot.dedupe import Seen, command_key, interactivity_middleware
+from bot.delivery import SlackCalls
+from bot.dispatch import Dispatch, request_key
 from bot.home import home_view
 from bot.logs import REQUEST_ID, new_request_id, remember_secrets
 from bot.metrics import Metrics
+from bot.outbox import Outbox
 from bot.pipeline import Prepared
 from bot.policy import Requester
 from bot.progress import EditBudget, MessageProgress, progress_text
 from bot.render import CANCEL_ACTION, CONFIRM_ACTION, PAGE_ACTION, RUN_ACTION, Origin, Reply
 from bot.runtime import Runtime
-from bot.text import clip, keep_user_mentions, safe, trusted
+from bot.spool import Spool
+from bot.text import clip, keep_user_mentions, trusted
 from handlers.commands import Help, Login
 from handlers.context import RegistryAuth
 from handlers.errors import NotAllowed
@@ -80,9 +83,6 @@ def retry_handlers(metrics: Metrics | None = None) -> list[RetryHandler]:
     ]
 
 
-RETRIES = retry_handlers()
-
-
 def build_app(runtime: Runtime) -> App:
     settings = runtime.settings
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
@@ -104,15 +104,53 @@ def build_app(runtime: Runtime) -> App:
     redaction.configure(settings.secret_names)
     slack = SlackFrontEnd(runtime, client)
     runtime.notifier = slack.notify
-    runtime.editor = slack._update  # a crash loop's one alert, edited as deaths add up
+    # A crash loop's one alert, replaced as deaths add up (bot/alerts.py).
+    runtime.editor = lambda channel, ts, reply: slack.dispatch.edit(
+        channel, ts, reply.chat_text, reply.blocks, f"edit:{ts}:{uuid.uuid4().hex}"
+    )
+    outbox = slack.outbox
+
+    def start_outbox() -> None:
+        runtime.supervisor.spawn(outbox.name, outbox.run, outbox.stopped)
+
+        def stop_outbox() -> None:
+            # Last of all (added once the rest is wired): what the drain and the other
+            # parts' stops put in the outbox still goes, within a short grace.
+            left = outbox.drain(min(10.0, settings.shutdown_grace))
+            outbox.stop()
+            if left:
+                log.warning("%d message(s) left for Slack in the outbox at shutdown", left)
+
+        runtime.on_stop.append(stop_outbox)
+
+    runtime.on_start.append(start_outbox)
     # Clicks and modal submissions Slack resends (or anyone replays) run once, as commands do.
     app.use(interactivity_middleware(slack.seen))
+    audit = runtime.pipeline.audit
+    if audit is not None:
+        # Entries Redis cannot take wait in the spool (on disk with DOCKHAND_SPOOL_DIR) and
+        # are written by the outbox's sender once it is back.
+        audit.use_spool(Spool(settings.spool_dir, settings.spool_max, "audit"))
+
+        def flush_audit() -> None:
+            audit.flush()
+
+        outbox.chores.append(flush_audit)
+    if runtime.schedules is not None and settings.redis_url:
+        # A Redis that comes back empty takes the schedules with it: said in their channels.
+        from bot.epoch import StoreEpoch
+
+        def tell(channel: str, reply: Reply, thread_ts: str | None, key: str) -> None:
+            slack.dispatch.notify(channel, reply, thread_ts, key, wait=0)
+
+        epoch = StoreEpoch(runtime.store, runtime.schedules, tell, settings.spool_dir)
+        outbox.chores.append(epoch.chore)
     document = runtime.pipeline.policy.document
     if document is not None and document.audit_channel and runtime.pipeline.audit is not None:
         channel = document.audit_channel
 
         def mirror(fields: dict[str, str]) -> None:
-            runtime.executor.submit(slack.mirror_audit, channel, fields)
+            slack.dispatch.mirror_audit(channel, fields)
 
         runtime.pipeline.audit.mirror = mirror
 
@@ -142,10 +180,25 @@ class SlackFrontEnd:
         self._groups_lock = threading.Lock()
         # Without REDIS_URL the store is in-process anyway: a bounded set does the same.
         self.seen = Seen(runtime.store if runtime.settings.redis_url else None)
-        # One chat.update budget for every progress message of this process.
+        # One chat.update budget for every progress message and final edit of this process.
         self.edit_budget = EditBudget()
         # Private answers kept an hour for their "Share to channel" button (bot/sharing.py).
         self.shelf = sharing.SharedReads(runtime.store)
+        # Every call to Slack goes through `calls` once; what Slack must get goes through
+        # the outbox, which retries, keeps to the budgets and reports what it cannot deliver.
+        settings = runtime.settings
+        self.calls = SlackCalls(client, runtime.metrics)
+        self.outbox = Outbox(
+            self.calls,
+            runtime.store if settings.redis_url else None,
+            Spool(settings.spool_dir, settings.spool_max, "outbox"),
+            runtime.metrics,
+            deadline=settings.delivery_deadline,
+            edit_budget=self.edit_budget,
+            report=runtime.supervisor.report,
+        )
+        self.dispatch = Dispatch(self.outbox, runtime.metrics)
+        self.dispatch.on_schedule_posted = self._remember_thread
         # Schedules are judged as their owner at every run, groups included.
         jobs.context.install_groups(self._user_groups)
 
@@ -166,17 +219,16 @@ class SlackFrontEnd:
             return ()  # no policy binds groups: spare the API call
         with self._groups_lock:
             if time.monotonic() - self._groups_at > GROUPS_TTL:
-                try:
-                    answer = self.client.usergroups_list(include_users=True)
+                answer = self.calls.call("usergroups.list", include_users=True)
+                if answer.ok:
                     members: dict[str, list[str]] = {}
-                    for group in answer.get("usergroups") or []:
+                    for group in (answer.data or {}).get("usergroups") or []:
                         for member in group.get("users") or []:
                             members.setdefault(member, []).append(group["id"])
                     self._groups = {u: tuple(g) for u, g in members.items()}
                     self._groups_at = time.monotonic()
-                except SlackApiError as exc:
-                    self._slack_failed(exc)
-                    log.warning("user groups unavailable: %s", exc.response.get("error"))
+                else:
+                    log.warning("user groups unavailable: %s", answer.error)
             return self._groups.get(user, ())
 
     # --- slash command --------------------------------------------------------------
@@ -278,15 +330,18 @@ class SlackFrontEnd:
         shown = redaction.redact_command(prepared.text)
 
         def interrupted() -> None:
-            note = messages.interrupted(shown)
+            note = Reply(ok=False, text=messages.interrupted(shown))
+            requester = prepared.requester
             if progress is not None:
-                self._update(channel, progress.ts, Reply(ok=False, text=note))
+                self.dispatch.post_result(
+                    note, requester, response_url, "interrupted", edit_ts=progress.ts
+                )
             else:
-                self.respond(Reply(ok=False, text=note), prepared.requester, response_url)
+                self.dispatch.respond(note, requester, response_url, "interrupted")
 
         with self.runtime.operation(shown, interrupted):
             if command.long_running:
-                first = self.post(
+                first = self.post_progress(
                     channel,
                     # Who (mentions Dockhand wrote) and the command (typed text, escaped).
                     progress_text(
@@ -299,63 +354,69 @@ class SlackFrontEnd:
                     thread_ts=thread_ts,
                 )
                 if first is not None:
-                    progress = MessageProgress(self.client, channel, first, budget=self.edit_budget)
+                    progress = MessageProgress(self.calls, channel, first, budget=self.edit_budget)
             if run is None:
                 reply = self.runtime.pipeline.finish(
                     prepared, progress=progress, origin=origin, by=by, confirmed=True
                 )
             else:
                 reply = run(progress)
+            requester = prepared.requester
             if not reply.ok and reply.result is None:
                 # Refused before anything changed: tell the requester only (it replaces the
                 # "running…" note).
-                self.respond(reply, prepared.requester, response_url)
+                self.dispatch.respond(reply, requester, response_url, "refusal")
                 if progress is not None:
-                    self._update(channel, progress.ts, reply)
+                    self.dispatch.post_result(
+                        reply, requester, "", "refusal-edit", edit_ts=progress.ts
+                    )
                 return
             if progress is not None:
                 progress.wait_turn()
-                self.edit_budget.take(final=True)
-                delivered, error = self._update(channel, progress.ts, reply), ""
-            else:
-                posted, error = self._post(channel, reply.chat_text, reply.blocks, thread_ts)
-                self._remember_thread(reply, posted)
-                delivered = posted is not None
-            if not delivered:
-                # The channel did not take the result: the requester still gets it, with why.
-                self.undelivered(reply, prepared.requester, response_url, error)
-                return
-            # No delete_original to the slash command's response_url: Slack documents it for
-            # a click's, not a command's, and the receipt it would target is not stale.
-            self._upload(reply, channel, thread_ts)
+            # The outbox delivers it (retrying, within the budgets), clears the "running…"
+            # note only once it is there, and gives it to the requester if the channel will
+            # not take it.
+            self.dispatch.post_result(
+                reply,
+                requester,
+                response_url,
+                "result",
+                thread_ts=thread_ts,
+                edit_ts=progress.ts if progress is not None else None,
+                schedule=_schedule_created(reply),
+            )
 
-    def _remember_thread(self, reply: Reply, ts: str | None) -> None:
+    def post_progress(self, channel: str, text: str, thread_ts: str | None) -> str | None:
+        """The message a long change edits with its progress: its ts, or None (the change
+        runs all the same and its result is posted, or handed to the requester, at the end).
+        Within the channel's posting budget; not retried (it would be stale by then)."""
+        self.outbox.channel_budgets.of(channel).wait_for()
+        answer = self.calls.call(
+            "chat.postMessage", channel=channel, text=text, thread_ts=thread_ts
+        )
+        if not answer.ok:
+            log.warning("progress message in %s not posted: %s", channel, answer.error)
+        return answer.ts if answer.ok else None
+
+    def _remember_thread(self, schedule_id: str, ts: str) -> None:
         """A new schedule's message: its runs will report in that message's thread."""
-        from bot.scheduling import ScheduleCreated
-
         schedules = self.runtime.schedules
-        if ts and schedules is not None and isinstance(reply.result, ScheduleCreated):
-            record = schedules.record(reply.result.schedule_id)
+        if schedules is not None:
+            record = schedules.record(schedule_id)
             if record is not None:
                 record.thread_ts = ts
                 schedules.save(record)
 
-    def mirror_audit(self, channel: str, fields: dict[str, str]) -> None:
-        """One line per audit entry, off the ack path."""
-        # The command, host and outcome are people's and the engine's text: escaped. The ids
-        # come from Slack's own payloads and stay live as a mention and a channel link.
-        line = (
-            f"`{safe(fields['decision'])}` <@{safe(fields['user'])}> in "
-            f"<#{safe(fields['channel'])}> on {safe(fields['host'] or '-')}: "
-            f"`{clip(fields['text'], 200)}` → {clip(fields['outcome'], 100)}"
-        )
-        self.post(channel, line)
+    def notify(
+        self, channel: str, reply: Reply, thread_ts: str | None = None, key: str | None = None
+    ) -> str | None:
+        """For jobs, alerts and shares: posted in the channel (or a thread) through the
+        outbox; the ts, "" while it is still on its way, None if Slack refused it."""
+        return self.dispatch.notify(channel, reply, thread_ts, key)
 
-    def notify(self, channel: str, reply: Reply, thread_ts: str | None = None) -> str | None:
-        """For jobs and alerts: post in the channel (or a thread), upload long output."""
-        ts = self.post(channel, reply.chat_text, reply.blocks, thread_ts=thread_ts)
-        self._upload(reply, channel, thread_ts or ts)
-        return ts
+    def respond(self, reply: Reply, requester: Requester, response_url: str) -> None:
+        """A reply only the requester sees (bot/dispatch.py)."""
+        self.dispatch.respond(reply, requester, response_url, f"respond:{uuid.uuid4().hex}")
 
     def deliver_pending(
         self, reply: Reply, requester: Requester, response_url: str, thread_ts: str | None
@@ -363,11 +424,8 @@ class SlackFrontEnd:
         if reply.ephemeral:
             self.respond(reply, requester, response_url)
             return
-        ts, error = self._post(requester.channel, reply.chat_text, reply.blocks, thread_ts)
-        if ts is None:
-            self.undelivered(reply, requester, response_url, error)
-            return
-        self._upload(reply, requester.channel, thread_ts or ts)  # the whole list, if cut
+        # A preview with Confirm/Cancel in the channel; the whole list in its thread if cut.
+        self.dispatch.post_result(reply, requester, response_url, "preview", thread_ts=thread_ts)
 
     # --- confirmations ---------------------------------------------------------------
 
@@ -427,167 +485,18 @@ class SlackFrontEnd:
         ]
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note)]).to_dict())
         container = body.get("container") or {}
+        key = request_key("close-preview")
         if container.get("is_ephemeral") or not container.get("message_ts"):
             if body.get("response_url"):
-                self._webhook(
-                    body["response_url"], {"replace_original": True, "text": note, "blocks": blocks}
+                self.dispatch.replace(
+                    body["response_url"],
+                    {"replace_original": True, "text": note, "blocks": blocks},
+                    key,
                 )
             return
-        try:
-            self.client.chat_update(
-                channel=container.get("channel_id", ""),
-                ts=container["message_ts"],
-                text=note,
-                blocks=blocks,
-            )
-        except SlackApiError as exc:
-            self._slack_failed(exc)
-            log.error("closing the preview failed: %s", exc.response.get("error"))
-
-    # --- where replies go ------------------------------------------------------------
-
-    def respond(self, reply: Reply, requester: Requester, response_url: str) -> None:
-        """A reply only the requester sees, replacing the "running…" note. Output too long
-        for a message goes to the requester's own DM with Dockhand, never the channel: a
-        read is the requester's (logs and inspect can hold what others should not see)."""
-        uploaded = self._upload_private(reply, requester.user)
-        blocks = list(reply.blocks)
-        if uploaded:
-            blocks.append(
-                ContextBlock(
-                    elements=[MarkdownTextObject(text=messages.uploaded_privately(uploaded))]
-                ).to_dict()
-            )
-        if response_url:
-            # A new message for a slash command, the clicked one replaced for a click.
-            self._webhook(
-                response_url, response_urls.reply_payload(response_url, reply.chat_text, blocks)
-            )
-        else:
-            try:
-                self.client.chat_postEphemeral(
-                    channel=requester.channel,
-                    user=requester.user,
-                    text=reply.chat_text,
-                    blocks=blocks,
-                )
-            except SlackApiError as exc:
-                self._slack_failed(exc)
-                log.error(
-                    "ephemeral reply to %s failed: %s", requester.user, exc.response.get("error")
-                )
-
-    def post(
-        self,
-        channel: str,
-        text: str,
-        blocks: list[dict[str, Any]] | None = None,
-        thread_ts: str | None = None,
-    ) -> str | None:
-        return self._post(channel, text, blocks, thread_ts)[0]
-
-    def _post(
-        self,
-        channel: str,
-        text: str,
-        blocks: list[dict[str, Any]] | None = None,
-        thread_ts: str | None = None,
-    ) -> tuple[str | None, str]:
-        """The message's ts, or None and Slack's error code (after slack_sdk's retries)."""
-        try:
-            answer = self.client.chat_postMessage(
-                channel=channel, text=text[:3000], blocks=blocks, thread_ts=thread_ts
-            )
-            return str(answer["ts"]), ""
-        except SlackApiError as exc:
-            self._slack_failed(exc)
-            error = str(exc.response.get("error") or "")
-            log.error("posting to %s failed: %s", channel, error)
-            return None, error
-        except OSError as exc:  # Slack unreachable even after the retries
-            log.error("posting to %s failed: %s", channel, exc)
-            return None, "unreachable"
-
-    def _update(self, channel: str, ts: str, reply: Reply) -> bool:
-        try:
-            self.client.chat_update(
-                channel=channel, ts=ts, text=reply.chat_text, blocks=reply.blocks
-            )
-            return True
-        except SlackApiError as exc:
-            self._slack_failed(exc)
-            log.error("final edit in %s failed: %s", channel, exc.response.get("error"))
-            return False
-        except OSError as exc:
-            log.error("final edit in %s failed: %s", channel, exc)
-            return False
-
-    def undelivered(
-        self, reply: Reply, requester: Requester, response_url: str, error: str
-    ) -> None:
-        """A result the channel did not take (the bot is not in it, Slack kept refusing):
-        delivered to the requester instead, replacing their "running…" note, or in their DM
-        with Dockhand, with what went wrong and how to fix it. Never dropped silently."""
-        note = trusted(messages.not_delivered(requester.channel, error))
-        blocks = [*reply.blocks, ContextBlock(elements=[MarkdownTextObject(text=note)]).to_dict()]
-        text = f"{reply.chat_text}\n{note}"
-        if response_url and self._webhook(
-            response_url, response_urls.reply_payload(response_url, text, blocks)
-        ):
-            self._upload_private(reply, requester.user)
-            return
-        direct = self._direct_channel(requester.user)
-        if direct is not None and self._post(direct, text, blocks)[0] is not None:
-            self._upload(reply, direct, None)
-            return
-        self.runtime.metrics.slack_errors.labels(method="undelivered").inc()
-        log.error("a result for %s reached no one: %s", requester.user, error)
-
-    def _direct_channel(self, user: str) -> str | None:
-        """The requester's DM with Dockhand (conversations.open; scope im:write)."""
-        try:
-            answer = self.client.conversations_open(users=user)
-            return str((answer.get("channel") or {}).get("id") or "") or None
-        except (SlackApiError, OSError) as exc:
-            log.error("cannot open a DM with %s: %s", user, exc)
-            return None
-
-    def _upload_private(self, reply: Reply, user: str) -> str | None:
-        if reply.upload is None:
-            return None
-        direct = self._direct_channel(user)
-        return self._upload(reply, direct, None) if direct is not None else None
-
-    def _upload(self, reply: Reply, channel: str, thread_ts: str | None) -> str | None:
-        if reply.upload is None:
-            return None
-        try:
-            self.client.files_upload_v2(
-                channel=channel,
-                content=reply.upload.content,
-                filename=reply.upload.filename,
-                title=reply.upload.title,
-                thread_ts=thread_ts,
-            )
-            return reply.upload.filename
-        except SlackApiError as exc:
-            self._slack_failed(exc)
-            log.error("upload of %s failed: %s", reply.upload.filename, exc.response.get("error"))
-            return None
-
-    def _slack_failed(self, exc: SlackApiError) -> None:
-        method = str(getattr(exc.response, "api_url", "")).rsplit("/", 1)[-1] or "unknown"
-        self.runtime.metrics.slack_errors.labels(method=method).inc()
-
-    def _webhook(self, url: str, payload: dict[str, Any]) -> bool:
-        try:
-            answer = WebhookClient(url, retry_handlers=RETRIES).send_dict(payload)
-            if answer.status_code != 200:
-                log.error("response_url refused a reply: %s %s", answer.status_code, answer.body)
-            return bool(answer.status_code == 200)
-        except OSError as exc:
-            log.error("response_url unreachable: %s", exc)
-            return False
+        self.dispatch.edit(
+            container.get("channel_id", ""), container["message_ts"], note, blocks, key
+        )
 
     # --- buttons and menus -----------------------------------------------------------
 
@@ -659,11 +568,10 @@ class SlackFrontEnd:
                 ),
             ],
         )
-        try:
-            self.client.views_open(trigger_id=body["trigger_id"], view=view)
-        except SlackApiError as exc:
-            self._slack_failed(exc)
-            log.error("could not open the login modal: %s", exc.response.get("error"))
+        # A trigger_id lives 3 seconds: one try, no outbox.
+        opened = self.calls.call("views.open", trigger_id=body["trigger_id"], view=view.to_dict())
+        if not opened.ok:
+            log.error("could not open the login modal: %s", opened.error)
 
     def on_login_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         ack()
@@ -697,13 +605,19 @@ class SlackFrontEnd:
         self.submit(self._publish_home, str(event.get("user", "")))
 
     def _publish_home(self, user: str) -> None:
-        try:
-            # App Home has no channel: roles bound to users and groups apply.
-            viewer = self.requester(user, "")
-            self.client.views_publish(user_id=user, view=home_view(self.runtime, viewer))
-        except SlackApiError as exc:
-            self._slack_failed(exc)
-            log.error("App Home for %s failed: %s", user, exc.response.get("error"))
+        # App Home has no channel: roles bound to users and groups apply.
+        viewer = self.requester(user, "")
+        view = home_view(self.runtime, viewer)
+        published = self.calls.call("views.publish", user_id=user, view=view.to_dict())
+        if not published.ok:
+            log.error("App Home for %s failed: %s", user, published.error)
+
+
+def _schedule_created(reply: Reply) -> str | None:
+    """A new schedule's id: its message becomes the thread its runs report in."""
+    from bot.scheduling import ScheduleCreated
+
+    return reply.result.schedule_id if isinstance(reply.result, ScheduleCreated) else None
 
 
 def _ack_with(ack: Ack, reply: Reply) -> None:

@@ -90,6 +90,15 @@ class Settings(BaseSettings):
     # Channel for alerts from the engines' event streams; unset: no event watching.
     alert_channel: str | None = Field(None, validation_alias="DOCKHAND_ALERT_CHANNEL")
 
+    # Delivery to Slack (bot/outbox.py): how long a message is retried before its requester
+    # is told another way; where messages (and audit entries) wait while Redis is down, and
+    # how many may wait. Without a spool directory they wait in memory (lost on restart).
+    delivery_deadline: float = Field(
+        600.0, ge=5, le=86400, validation_alias="DOCKHAND_DELIVERY_DEADLINE"
+    )
+    spool_dir: Path | None = Field(None, validation_alias="DOCKHAND_SPOOL_DIR")
+    spool_max: int = Field(1000, ge=10, le=1_000_000, validation_alias="DOCKHAND_SPOOL_MAX")
+
     policy_file: Path | None = Field(None, validation_alias="DOCKHAND_POLICY")
     # Slack user IDs who are admins of `serve`, comma-separated: the quick start without a
     # policy file (everyone else is viewer), and admins in addition to a policy's bindings.

@@ -22,6 +22,11 @@ from tests.fake_response_urls import ResponseUrls
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
 MAX_MESSAGE_TEXT = 40000
+#: chat.update is Tier 3: "50+ per minute" per workspace (docs: rate limits, Tier 3)
+UPDATES_PER_MINUTE = 50
+#: chat.postMessage: about 1 a second per channel, "short bursts" allowed
+POSTS_PER_SECOND = 1.0
+POST_BURST = 5
 
 
 @dataclass
@@ -31,6 +36,9 @@ class Call:
     headers: dict[str, str]
     at: float = field(default_factory=time.monotonic)
     wall: float = field(default_factory=time.time)
+    #: the HTTP status and `ok` it was answered with (0 until answered)
+    status: int = 0
+    ok: bool = False
     #: the answer sent back (set once answered)
     answer: dict[str, Any] = field(default_factory=dict)
 
@@ -70,6 +78,13 @@ class FakeSlack:
         self.socket_mode_url: str | None = None
         #: channels the bot is not a member of: posting there is `not_in_channel`
         self.not_in: set[str] = set()
+        #: answer 429 (with Retry-After) past Slack's documented rates, as Slack does
+        self.rate_limits = False
+        self._updates: list[float] = []
+        self._posts: dict[str, tuple[float, float]] = {}  # channel -> (tokens, at)
+        #: calls answered 429 by the rate limits (not by queued failures)
+        self.limited: list[Call] = []
+        self._refusing: threading.Timer | None = None
         #: response_urls as Slack documents them (5 posts, 30 minutes, replace only on a
         #: click) and the ephemeral messages the user sees
         self.responses = ResponseUrls(limit_error)
@@ -97,8 +112,56 @@ class FakeSlack:
         return self
 
     def stop(self) -> None:
+        if self._refusing is not None:
+            self._refusing.cancel()
         self.server.shutdown()
         self.server.server_close()
+
+    def refuse_for(self, seconds: float) -> None:
+        """Close the port for `seconds`: every connection is refused, as for a Slack that
+        cannot be reached; then listen again on the same port."""
+        host, port = self.server.server_address[:2]
+        self.server.shutdown()
+        self.server.server_close()
+
+        def reopen() -> None:
+            self.server = ThreadingHTTPServer((str(host), int(port)), _handler_for(self))
+            self.server.daemon_threads = True
+            self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+            self._thread.start()
+
+        self._refusing = threading.Timer(seconds, reopen)
+        self._refusing.start()
+
+    def fail_many(
+        self, method: str, status: int, count: int, headers: dict[str, str] | None = None
+    ) -> None:
+        """Answer the next `count` calls of `method` with `status`; `response_url` stands
+        for every response_url."""
+        for _ in range(count):
+            self.fail_next(method, status, headers)
+
+    def rate_limited(self, call: Call) -> tuple[int, dict[str, str]] | None:
+        """429 and its Retry-After for a call over Slack's documented rates, else None."""
+        if not self.rate_limits:
+            return None
+        with self._lock:
+            now = time.monotonic()
+            if call.method == "chat.update":
+                self._updates = [t for t in self._updates if now - t < 60]
+                if len(self._updates) >= UPDATES_PER_MINUTE:
+                    wait = 60 - (now - self._updates[0])
+                    return 429, {"Retry-After": str(max(1, round(wait)))}
+                self._updates.append(now)
+            elif call.method == "chat.postMessage":
+                channel = str(call.body.get("channel"))
+                tokens, at = self._posts.get(channel, (POST_BURST, now))
+                tokens = min(POST_BURST, tokens + (now - at) * POSTS_PER_SECOND)
+                if tokens < 1:
+                    self._posts[channel] = (tokens, now)
+                    return 429, {"Retry-After": "1"}
+                self._posts[channel] = (tokens - 1, now)
+        return None
 
     def record(self, call: Call) -> None:
         with self._changed:
@@ -128,8 +191,9 @@ class FakeSlack:
             self.failures.setdefault(method, []).append((status, headers or {}))
 
     def take_failure(self, path: str) -> tuple[int, dict[str, str]] | None:
+        method = "response_url" if path.startswith("/response/") else path.removeprefix("/api/")
         with self._lock:
-            queued = self.failures.get(path.removeprefix("/api/"))
+            queued = self.failures.get(method)
             return queued.pop(0) if queued else None
 
     def answer(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -211,12 +275,17 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             fake.record(call)
             failure = fake.take_failure(path)
             extra: dict[str, str] = {}
+            limited = None if failure is not None else fake.rate_limited(call)
+            if limited is not None:
+                fake.limited.append(call)
+                failure = limited
             if failure is not None:
                 status, extra = failure
                 answer = {"ok": False, "error": "ratelimited" if status == 429 else "fatal_error"}
             else:
                 status, answer = fake.answer(path, body)
             call.answer = answer  # what Slack said: the ts a later edit must name
+            call.status, call.ok = status, bool(answer.get("ok"))
             data = json.dumps(answer).encode()
             self.send_response(status)
             for name, value in extra.items():

@@ -298,6 +298,8 @@ class RedisServer:
     root: Path
     port: int = field(default_factory=free_port)
     process: Process | None = None
+    #: keep an append-only file (as docker-compose.yml does): a restart keeps the data
+    appendonly: bool = False
 
     @property
     def url(self) -> str:
@@ -316,7 +318,9 @@ class RedisServer:
                 "--save",
                 "",
                 "--appendonly",
-                "no",
+                "yes" if self.appendonly else "no",
+                "--appendfsync",
+                "everysec",
                 "--dir",
                 str(self.root),
             ],
