@@ -79,6 +79,12 @@ def short_digest(digest: str) -> str:
     return digest.removeprefix("sha256:")[:12]
 
 
+def _shown_reference(reference: str) -> str:
+    """A pinned reference with its digest cut as the CLI cuts IDs: `redis@sha256:0123456789ab`."""
+    repository, at, digest = reference.partition("@")
+    return f"{repository}@sha256:{short_digest(digest)}" if at else reference
+
+
 class UpdateCheck(Result):
     """`updates`: one row a container, stale ones first."""
 
@@ -105,7 +111,7 @@ class UpdateCheck(Result):
             rows.append(
                 [
                     status.name,
-                    status.image,
+                    _shown_reference(status.image),
                     status.state if not status.reason else f"{status.state}: {status.reason}",
                     short_digest(status.current),
                     short_digest(status.latest) if status.state == "stale" else "",
