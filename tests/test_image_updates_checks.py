@@ -142,3 +142,45 @@ def test_a_stopped_container_is_updated_and_stays_stopped(
     assert "KEEP=1" in found["Config"]["Env"]
     again = pipeline.run("update-image idle", OPS, confirmed=True)
     assert isinstance(again.result, ImageUpdate) and again.result.outcome == "current"
+
+
+def test_networks_aliases_and_a_fixed_address_survive_an_update(
+    clean_engine: Engine, registry: Registry, pipeline: Pipeline
+) -> None:
+    engine = clean_engine
+    api = engine.client().api
+    reference = f"{registry.address}/dh-checks/netted:1"
+    push(engine, reference, b"n1")
+    engine.cli("network", "create", "--subnet", "10.98.0.0/24", "dh-upd-front")
+    engine.cli("network", "create", "dh-upd-back")
+    try:
+        engine.cli(
+            "run",
+            "-d",
+            "--name",
+            "netted",
+            "--stop-timeout",
+            "1",
+            "--network",
+            "dh-upd-front",
+            "--ip",
+            "10.98.0.9",
+            "--network-alias",
+            "api",
+            reference,
+        )
+        engine.cli("network", "connect", "--alias", "db", "dh-upd-back", "netted")
+        push(engine, reference, b"n2")
+        reply = pipeline.run("update-image --grace 1 netted", OPS, confirmed=True)
+        assert isinstance(reply.result, ImageUpdate) and reply.result.outcome == "updated", (
+            reply.text
+        )
+        found = api.inspect_container("netted")
+        assert found["State"]["Running"]
+        networks = found["NetworkSettings"]["Networks"]
+        assert networks["dh-upd-front"]["IPAddress"] == "10.98.0.9"
+        assert "api" in networks["dh-upd-front"]["Aliases"]
+        assert "db" in networks["dh-upd-back"]["Aliases"]
+    finally:
+        engine.remove_all_containers()
+        engine.cli("network", "rm", "dh-upd-front", "dh-upd-back")
