@@ -94,6 +94,19 @@ def mention(user: str) -> str:
 _SLACK_USER = re.compile(r"[UW][A-Z0-9_]{1,30}")
 
 
+def duration(seconds: float) -> str:
+    """A span in the units docker's duration flags take, the two largest parts: `45s`,
+    `1m30s`, `2h`, `3d4h` (never a bare count of seconds in the thousands)."""
+    left = max(int(seconds), 0)
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if left >= size or (unit == "s" and not parts):
+            parts.append(f"{left // size}{unit}")
+            left %= size
+    kept = parts[:2]
+    return "".join(p for p in kept if not p.startswith("0") or len(kept) == 1)
+
+
 def only_requester(user: str) -> str:
     return f"Only {mention(user)} can confirm this."
 
@@ -231,7 +244,7 @@ def finding_line(finding: Finding) -> str:
     if kind == "restart-loop":
         return (
             f":repeat: {name} is in a restart loop: restarting for "
-            f"{finding.seconds} s, {finding.restart_count} restarts"
+            f"{duration(finding.seconds)}, {finding.restart_count} restarts"
         )
     if kind == "oom":
         return f":boom: {name} was OOMKilled (exit code {finding.exit_code})"
@@ -278,7 +291,7 @@ def _swarm_line(finding: Finding) -> str:
     if kind == "service-degraded":
         return (
             f":large_orange_circle: service {name} runs {finding.running}/{finding.desired} "
-            f"tasks (below desired for {finding.seconds} s)"
+            f"tasks (below desired for {duration(finding.seconds)})"
         )
     if kind == "service-recovered":
         return f":white_check_mark: service {name} runs {finding.running}/{finding.desired} again"
@@ -347,7 +360,7 @@ def alert_text(alert: Alert) -> str:
 
 def restart_loop(name: str, deaths: int, exit_code: int, seconds: int, over: str = "") -> str:
     """One message for a crash loop, edited as it goes on; `over`: stopped or recovered."""
-    said = f"{deaths} deaths in {seconds} s, last exit code {exit_code}"
+    said = f"{deaths} deaths in {duration(seconds)}, last exit code {exit_code}"
     if over == "stopped":
         return f":repeat: {name} was in a restart loop and stopped: {said}"
     if over == "recovered":
@@ -357,6 +370,6 @@ def restart_loop(name: str, deaths: int, exit_code: int, seconds: int, over: str
 
 def loop_recovered(name: str, deaths: int, up_seconds: int) -> str:
     return (
-        f":large_green_circle: {name} recovered: up for {up_seconds} s after {deaths} deaths "
-        "in a restart loop"
+        f":large_green_circle: {name} recovered: up for {duration(up_seconds)} after "
+        f"{deaths} deaths in a restart loop"
     )

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import redis
 from apscheduler.triggers.cron import CronTrigger
 
+from bot import messages
 from bot.parser import parse
 from bot.policy import Decision, Policy, Requester
 from handlers.commands import PRUNE_KINDS, Mute, ScheduleAction, ScheduleList, SchedulePrune
@@ -254,7 +255,11 @@ def _list(schedules: Schedules, zone: ZoneInfo) -> TableResult:
         )
         if record.stopped and state == "paused":
             state = "stopped: its owner may no longer run it"
-        when = f"cron {record.cron}" if record.cron else f"every {record.every_seconds:g}s"
+        when = (
+            f"cron {record.cron}"
+            if record.cron
+            else f"every {messages.duration(record.every_seconds or 0)}"
+        )
         rows.append(
             [
                 record.id,

@@ -79,7 +79,7 @@ def _finding(kind: str, **facts: object) -> Finding:
         (_finding("recovered"), ":white_check_mark: web is healthy again"),
         (
             _finding("restart-loop", seconds=31, restart_count=4),
-            ":repeat: web is in a restart loop: restarting for 31 s, 4 restarts",
+            ":repeat: web is in a restart loop: restarting for 31s, 4 restarts",
         ),
         (_finding("oom", exit_code=137), ":boom: web was OOMKilled (exit code 137)"),
         (
