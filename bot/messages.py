@@ -98,7 +98,7 @@ def duration(seconds: float) -> str:
     """A span in the units docker's duration flags take, the two largest parts: `45s`,
     `1m30s`, `2h`, `3d4h` (never a bare count of seconds in the thousands)."""
     left = max(int(seconds), 0)
-    parts = []
+    parts: list[str] = []
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
         if left >= size or (unit == "s" and not parts):
             parts.append(f"{left // size}{unit}")
@@ -244,7 +244,7 @@ def finding_line(finding: Finding) -> str:
     if kind == "restart-loop":
         return (
             f":repeat: {name} is in a restart loop: restarting for "
-            f"{duration(finding.seconds)}, {finding.restart_count} restarts"
+            f"{duration(finding.seconds or 0)}, {finding.restart_count} restarts"
         )
     if kind == "oom":
         return f":boom: {name} was OOMKilled (exit code {finding.exit_code})"
@@ -291,7 +291,7 @@ def _swarm_line(finding: Finding) -> str:
     if kind == "service-degraded":
         return (
             f":large_orange_circle: service {name} runs {finding.running}/{finding.desired} "
-            f"tasks (below desired for {duration(finding.seconds)})"
+            f"tasks (below desired for {duration(finding.seconds or 0)})"
         )
     if kind == "service-recovered":
         return f":white_check_mark: service {name} runs {finding.running}/{finding.desired} again"
