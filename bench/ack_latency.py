@@ -220,8 +220,8 @@ def summarize_py_spy(out: Path) -> list[str]:
             role = next((r for r, marks in ROLES if any(m in stack for m in marks)), "other")
             roles[role] += int(count)
         pid = path.stem.rpartition("-")[2]
-        for role, count in roles.most_common():
-            rows.append(f"| {pid} | {role} | {count} | {100 * count / max(total, 1):.0f}% |")
+        for role, samples in roles.most_common():
+            rows.append(f"| {pid} | {role} | {samples} | {100 * samples / max(total, 1):.0f}% |")
     return rows
 
 

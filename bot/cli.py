@@ -5,19 +5,17 @@ socket), with an ephemeral credentials key when DOCKHAND_SECRET_KEY is unset."""
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import os
-import signal
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from bot import logs, messages, redaction, terminal
-from bot.policy import Requester
-from config import ConfigError, Settings, load_settings
-from handlers.context import RegistryAuth
-from handlers.errors import DockhandError
+# Nothing heavy at import time: `dockhand do` pays for what its command needs, and `serve`,
+# `reference` and `keygen` load their own (tests/unit/test_cli_imports.py keeps it so).
+if TYPE_CHECKING:
+    from bot.policy import Requester
+    from bot.terminal import TerminalLogin
+    from config import Settings
 
 log = logging.getLogger("dockhand")
 
@@ -55,8 +53,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(Fernet.generate_key().decode())
         return 0
 
+    from config import ConfigError, load_settings
+
     try:
         settings = load_settings()
+        if args.mode != "serve" and not _may_use_ssh(settings):
+            # docker-py imports paramiko (0.1 s with its own imports) for ssh:// engines
+            # alone: with none configured, this process goes on as if it were not installed.
+            sys.modules.setdefault("paramiko", None)  # type: ignore[arg-type]
+        from bot import logs, redaction
+
         logs.setup(settings.log_level, settings.log_json, _secrets(settings))
         redaction.configure(settings.secret_names)  # every front end, not only Slack's
         if args.mode == "serve":
@@ -64,6 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return serve_forever(settings, args.bind, args.port)
         if args.mode == "do":
+            from bot.policy import Requester
+
             return do_once(
                 settings, args.text, Requester(args.user, args.channel, "cli"), args.json, args.yes
             )
@@ -73,6 +81,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"dockhand: {exc}", file=sys.stderr)
         return 1
+
+
+def _may_use_ssh(settings: Settings) -> bool:
+    """Whether an engine may be reached over ssh:// (a hosts file may name one)."""
+    if settings.hosts_file is not None:
+        return True
+    return any(url.startswith("ssh://") for url in settings.hosts.values())
 
 
 def _secrets(settings: Settings) -> list[str]:
@@ -91,8 +106,15 @@ def do_once(
 ) -> int:
     """One command, printed as the docker CLI prints it (bot/terminal.py), or as one JSON
     object with what Slack would get."""
+    import json
+    import os
+    import signal
+
+    from bot import messages, terminal
     from bot.runtime import Runtime
     from handlers.commands import Login
+    from handlers.context import RegistryAuth
+    from handlers.errors import DockhandError
 
     runtime = Runtime.from_settings(settings)
     notes: list[str] = []
@@ -142,9 +164,12 @@ def _write(stream: TextIO, text: str) -> None:
         stream.flush()
 
 
-def _password(login: terminal.TerminalLogin) -> str:
+def _password(login: TerminalLogin) -> str:
     """A login's password as the CLI gets it: stdin with --password-stdin, else a hidden
     prompt on a terminal (never echoed)."""
+    from bot import terminal
+    from handlers.errors import DockhandError
+
     if login.password_stdin:
         return terminal.read_password_stdin(sys.stdin)
     if not sys.stdin.isatty():
