@@ -263,7 +263,8 @@ def _list(schedules: Schedules, zone: ZoneInfo) -> TableResult:
         rows.append(
             [
                 record.id,
-                record.command or record.task + (" +autoheal" if record.autoheal else ""),
+                (record.command or record.task + (" +autoheal" if record.autoheal else ""))
+                + (f" +auto {record.window}" if record.window else ""),
                 when,
                 _when(job.next_run_time if job else None, zone),
                 state,
