@@ -56,6 +56,8 @@ def box(engine: Engine) -> Iterator[tuple[Engine, float, float]]:
         ["port", "nosuch"],
         ["port", "made"],
         ["container", "diff", "made"],
+        ["port", "pweb", "--format", "{{.}}"],
+        ["diff", "changed", "--format", "{{.Path}}"],
         ["diff", "nosuch"],
         ["wait", "ends"],
         ["wait", "ends", "nosuch", "made"],
