@@ -27,7 +27,7 @@ from jobs.schedules import ScheduleRecord, Schedules
 log = logging.getLogger("dockhand.epoch")
 MARKER = "dockhand:epoch"
 #: seconds between two looks at the marker
-EVERY = 5.0
+EVERY = 2.0
 
 
 class StoreEpoch:
