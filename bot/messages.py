@@ -234,6 +234,11 @@ def alert_line(action: str, name: str, exit_code: int = 0) -> str:
         "oom": f":boom: {name} ran out of memory (OOM)",
         "unhealthy": f":large_orange_circle: {name} is unhealthy",
         "restart": f":repeat: {name} restarted",
+        "update-paused": f":double_vertical_bar: the update of service {name} is paused",
+        "rollback-paused": f":double_vertical_bar: the rollback of service {name} is paused",
+        "node-down": f":red_circle: node {name} is down",
+        "node-drained": f":construction: node {name} is drained: it runs no tasks",
+        "node-paused": f":construction: node {name} is paused: it takes no new tasks",
     }.get(action, f"{name}: {action}")
 
 

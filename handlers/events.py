@@ -84,6 +84,28 @@ def alert_of(event: dict[str, Any]) -> Alert | None:
         return Alert(action="unhealthy", **base)
     if action == "restart":
         return Alert(action="restart", **base)
+    if action == "update" and event.get("Type") in ("service", "node"):
+        return swarm_alert(attributes, base)
+    return None
+
+
+#: Swarm changes a manager's event stream says that need a person: an update or rollback the
+#: swarm paused, a node that went down or stopped taking tasks (handlers/service_health.py
+#: finds the same on its passes, and what events do not show: tasks that keep failing)
+_SWARM_STATES = {
+    ("updatestate.new", "paused"): "update-paused",
+    ("updatestate.new", "rollback_paused"): "rollback-paused",
+    ("state.new", "down"): "node-down",
+    ("availability.new", "drain"): "node-drained",
+    ("availability.new", "pause"): "node-paused",
+}
+
+
+def swarm_alert(attributes: dict[str, Any], base: dict[str, Any]) -> Alert | None:
+    for (key, value), action in _SWARM_STATES.items():
+        if attributes.get(key) == value:
+            labels = {k: v for k, v in base["labels"].items() if not k.endswith((".new", ".old"))}
+            return Alert(action=action, **{**base, "labels": labels})
     return None
 
 
@@ -105,10 +127,14 @@ def with_details(client: docker.DockerClient, alert: Alert) -> Alert:
 
 
 def follow(client: docker.DockerClient, since_nano: int | None) -> Iterator[dict[str, Any]]:
-    """Container events from `since_nano` on (replaying what a reconnect missed)."""
+    """Container events from `since_nano` on (replaying what a reconnect missed), and a
+    swarm manager's service and node updates."""
     since = since_nano / 1e9 if since_nano else None
+    # Service and node updates come only from a swarm manager; any other engine has none.
     stream = client.api.events(
-        since=since, decode=True, filters={"type": ["container"], "event": WATCHED}
+        since=since,
+        decode=True,
+        filters={"type": ["container", "service", "node"], "event": [*WATCHED, "update"]},
     )
     try:
         yield from stream

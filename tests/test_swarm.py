@@ -404,14 +404,14 @@ def test_failing_tasks_and_a_drained_node_are_found_once(swarm: Swarm, pipeline:
 def test_service_findings_reach_the_channel(
     swarm: Swarm, rig: Rig, fake_slack: FakeSlack, log_dir: Path
 ) -> None:
-    """The scheduled health check of `dockhand serve` on the manager: a task that keeps
-    failing and a drained node, posted in the schedule's channel."""
+    """`dockhand serve` on the manager: the scheduled health check posts a task that keeps
+    failing and a drained node in the schedule's channel; the event watcher posts the
+    drain in the alert channel as it happens."""
     redis_server = RedisServer(rig.root / f"redis-swarm-{time.monotonic_ns()}")
     redis_server.start()
     worker = swarm.node_ids()["worker"]
     swarm.manager.cli("service", "create", "-d", "--name", "crash2", "--restart-delay", "100ms",
                       TEST_IMAGE, "sh", "-c", "exit 4")  # fmt: skip
-    swarm.manager.cli("node", "update", "--availability", "drain", worker)
     bot = start_bot(
         log_dir,
         DOCKER_HOST=swarm.manager.url,
@@ -419,6 +419,7 @@ def test_service_findings_reach_the_channel(
         SLACK_API_URL=fake_slack.api_url,
         DOCKHAND_RESTART_LOOP_SECONDS="1",
         DOCKHAND_SHUTDOWN_GRACE="1",
+        DOCKHAND_ALERT_CHANNEL="C_ALERTS",
     )
     try:
         body = slash_body("schedule health --every 1s", fake_slack.response_url("add"))
@@ -429,7 +430,14 @@ def test_service_findings_reach_the_channel(
 
         failing = fake_slack.wait_for(said("service crash2 keeps failing"), 40)
         assert failing.body["channel"] == "C1" and "exit code 4" in json.dumps(failing.body)
-        fake_slack.wait_for(said("is drained"), 20)
+        swarm.manager.cli("node", "update", "--availability", "drain", worker)
+        # At once from the manager's event stream, in the alert channel; and from the
+        # next health pass, in the schedule's.
+        alert = fake_slack.wait_for(
+            lambda c: said("is drained")(c) and c.body.get("channel") == "C_ALERTS", 20
+        )
+        assert "node " in json.dumps(alert.body)
+        fake_slack.wait_for(lambda c: said("is drained")(c) and c.body.get("channel") == "C1", 20)
     finally:
         bot.stop()
         redis_server.stop()

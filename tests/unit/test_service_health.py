@@ -140,3 +140,24 @@ def test_an_engine_that_is_no_manager_has_nothing_to_say() -> None:
     answers = Answers()
     answers.manager = False
     assert passes(answers)(0) == []
+
+
+def test_a_manager_event_stream_alerts_paused_updates_and_nodes() -> None:
+    from handlers.events import alert_of
+
+    def event(kind: str, **attributes: str) -> dict[str, Any]:
+        return {
+            "Type": kind,
+            "Action": "update",
+            "Actor": {"ID": "id1", "Attributes": attributes},
+            "timeNano": 5,
+        }
+
+    paused = alert_of(event("service", name="web", **{"updatestate.new": "rollback_paused"}))
+    assert paused is not None and (paused.action, paused.name) == ("rollback-paused", "web")
+    assert paused.labels == {}
+    drained = alert_of(event("node", name="box", **{"availability.new": "drain"}))
+    assert drained is not None and drained.action == "node-drained"
+    assert alert_of(event("node", name="box", **{"availability.new": "active"})) is None
+    assert alert_of(event("service", name="web", **{"updatestate.new": "updating"})) is None
+    assert alert_of(event("container", name="c", **{"state.new": "down"})) is None
