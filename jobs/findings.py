@@ -53,6 +53,18 @@ def claim(store: redis.Redis, host: str, container: str, condition: str, episode
         return True
 
 
+def open_spell(store: redis.Redis, host: str, container: str, condition: str) -> bool:
+    """Is a spell (a crash loop, ill health) of this container claimed and not yet over?"""
+    key = _key(host, container, condition, "")
+    with _local_lock:
+        if _local.get(key, 0.0) > time.monotonic():
+            return True
+    try:
+        return bool(store.exists(key))
+    except redis.RedisError:
+        return False
+
+
 def release(store: redis.Redis, host: str, container: str, condition: str) -> None:
     """A spell is over (healthy again, a loop ended): the next one is news."""
     key = _key(host, container, condition, "")

@@ -227,6 +227,8 @@ def _first_to_say(runtime: Host, host: str, finding: Finding) -> bool:
     condition = _CONDITIONS.get(finding.kind)
     if condition is None:
         return True
+    if condition == "exit" and findings.open_spell(runtime.store, host, finding.container, "loop"):
+        return False  # a death in a crash loop: the loop's one message counts it
     episode = finding.finished_at or "" if condition == "exit" else ""
     return findings.claim(runtime.store, host, finding.container, condition, episode)
 

@@ -12,6 +12,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from handlers.engines import cli_verb
+from handlers.errors import EngineLost
 from handlers.events import Alert, alert_of
 from handlers.reconcile import Seen, _changed, duration_bounds, epoch, seen_of
 from jobs import findings
@@ -94,3 +96,19 @@ def test_claims_hold_while_redis_is_down(redis_down: redis.Redis) -> None:
     assert not findings.claim(redis_down, "local", "c1", "unhealthy", "")
     findings.release(redis_down, "local", "c1", "unhealthy")  # healthy again
     assert findings.claim(redis_down, "local", "c1", "unhealthy", "")  # a new spell
+    assert not findings.open_spell(redis_down, "local", "c1", "loop")
+    assert findings.claim(redis_down, "local", "c1", "loop", "")
+    assert findings.open_spell(redis_down, "local", "c1", "loop")
+
+
+@pytest.mark.parametrize(
+    ("verb", "said"),
+    [("container:run", "run"), ("container:start", "start"), ("image:pull", "image pull")],
+)
+def test_a_lost_engine_names_the_command_and_the_container(verb: str, said: str) -> None:
+    lost = EngineLost("prod", "tcp://10.0.0.5:2376", "f" * 64, cli_verb(verb))
+    assert lost.message == (
+        f"lost the connection to Docker at prod (tcp://10.0.0.5:2376) while running `{said}`; "
+        "the container ID is ffffffffffff, check with `ps -a`"
+    )
+    assert "part of it may be done" in EngineLost("prod", "tcp://h:1").message
