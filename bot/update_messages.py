@@ -61,6 +61,7 @@ def update_summary(update: ImageUpdate) -> str:
         "exited": "exited"
         + (f" with code {update.exit_code}" if update.exit_code is not None else ""),
         "restarting": "kept restarting",
+        "not-started": "would not start",
         "timeout": f"was not healthy within {update.waited:g} s",
     }.get(update.health, update.health)
     old = (

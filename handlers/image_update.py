@@ -52,7 +52,8 @@ class ImageUpdate(Result):
     old_digest: str = ""
     new_digest: str = ""
     #: how the new container ended its trial: healthy, running (no healthcheck: it kept
-    #: running for the grace period), unhealthy, exited, restarting, timeout, created
+    #: running for the grace period), unhealthy, exited, restarting, timeout, not-started (the
+    #: engine would not start it: its words are in `logs`), created (it was not running)
     health: str = ""
     exit_code: int | None = None
     waited: float = 0.0
@@ -142,7 +143,6 @@ def update_image(
         if was_running:
             _say(context, name, "stopping the old container")
             api.stop(old_id, timeout=_stop_timeout(old))
-            api.start(new_id)
     except Exception:
         _, problems = _restore(api, old_id, name, new_id, was_running, keep_new=False)
         for problem in problems:
@@ -157,9 +157,14 @@ def update_image(
 
     _say(context, name, "waiting for the new container")
     started = time.monotonic()
-    result.health, result.exit_code = wait_healthy(
-        api, new_id, timeout=command.timeout, grace=command.grace
-    )
+    try:
+        api.start(new_id)
+    except docker.errors.APIError as exc:  # a port taken, a mount gone: it never ran
+        result.health, result.logs = "not-started", explain(exc)
+    else:
+        result.health, result.exit_code = wait_healthy(
+            api, new_id, timeout=command.timeout, grace=command.grace
+        )
     result.waited = round(time.monotonic() - started, 1)
     if result.health in ("healthy", "running"):
         result.outcome = "updated"
@@ -167,7 +172,7 @@ def update_image(
         return result
 
     result.outcome = "rolled-back"
-    result.logs = _last_logs(api, new_id)
+    result.logs = result.logs or _last_logs(api, new_id)
     result.failed_name, result.rollback_problems = _restore(
         api, old_id, name, new_id, was_running, keep_new=True, stop_timeout=_stop_timeout(old)
     )

@@ -184,3 +184,24 @@ def test_networks_aliases_and_a_fixed_address_survive_an_update(
     finally:
         engine.remove_all_containers()
         engine.cli("network", "rm", "dh-upd-front", "dh-upd-back")
+
+
+def test_a_new_image_that_will_not_start_is_rolled_back(
+    clean_engine: Engine, registry: Registry, pipeline: Pipeline
+) -> None:
+    engine = clean_engine
+    api = engine.client().api
+    reference = f"{registry.address}/dh-checks/broken:1"
+    push(engine, reference, b"b1")
+    engine.cli("run", "-d", "--name", "broken", "--stop-timeout", "1", reference)
+    old = api.inspect_container("broken")["Id"]
+    engine.import_busybox(reference, extra=b"b2", changes=['CMD ["/no/such/binary"]'])
+    engine.cli("push", reference)
+    reply = pipeline.run("update-image broken", OPS, confirmed=True)
+    update = reply.result
+    assert isinstance(update, ImageUpdate), reply.text
+    assert (update.outcome, update.health, update.restored) == ("rolled-back", "not-started", True)
+    assert "/no/such/binary" in update.logs  # the engine's own words
+    assert "would not start" in reply.text and not reply.ok
+    found = api.inspect_container("broken")
+    assert found["Id"] == old and found["State"]["Running"]
