@@ -62,6 +62,7 @@ def update_summary(update: ImageUpdate) -> str:
         + (f" with code {update.exit_code}" if update.exit_code is not None else ""),
         "restarting": "kept restarting",
         "not-started": "would not start",
+        "interrupted": "was still proving itself when Dockhand shut down",
         "timeout": f"was not healthy within {update.waited:g} s",
     }.get(update.health, update.health)
     old = (

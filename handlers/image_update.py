@@ -53,7 +53,8 @@ class ImageUpdate(Result):
     new_digest: str = ""
     #: how the new container ended its trial: healthy, running (no healthcheck: it kept
     #: running for the grace period), unhealthy, exited, restarting, timeout, not-started (the
-    #: engine would not start it: its words are in `logs`), created (it was not running)
+    #: engine would not start it: its words are in `logs`), interrupted (by a shutdown),
+    #: created (it was not running)
     health: str = ""
     exit_code: int | None = None
     waited: float = 0.0
@@ -163,7 +164,7 @@ def update_image(
         result.health, result.logs = "not-started", explain(exc)
     else:
         result.health, result.exit_code = wait_healthy(
-            api, new_id, timeout=command.timeout, grace=command.grace
+            api, new_id, timeout=command.timeout, grace=command.grace, stop=context.detach
         )
     result.waited = round(time.monotonic() - started, 1)
     if result.health in ("healthy", "running"):
@@ -226,11 +227,18 @@ def has_healthcheck(container: dict[str, Any]) -> bool:
 
 
 def wait_healthy(
-    api: docker.APIClient, container_id: str, *, timeout: float, grace: float
+    api: docker.APIClient,
+    container_id: str,
+    *,
+    timeout: float,
+    grace: float,
+    stop: Callable[[], bool] = lambda: False,
 ) -> tuple[str, int | None]:
     """How the new container ends its trial. With a healthcheck: healthy, unhealthy, or
     timeout after `timeout` seconds. Without: running when it kept running (and did not
-    restart) for `grace` seconds. Either way exited or restarting as soon as it does."""
+    restart) for `grace` seconds. Either way exited or restarting as soon as it does; and
+    interrupted once `stop()` says so (a shutdown's grace is over: the known-good old
+    container is the one to leave running)."""
     found = api.inspect_container(container_id)
     health = has_healthcheck(found)
     deadline = time.monotonic() + (timeout if health else grace)
@@ -246,6 +254,8 @@ def wait_healthy(
                 return str(status), None
         if time.monotonic() >= deadline:
             return ("timeout" if health else "running"), None
+        if stop():
+            return "interrupted", None
         time.sleep(POLL_SECONDS)
         found = api.inspect_container(container_id)
 

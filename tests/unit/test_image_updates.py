@@ -327,3 +327,18 @@ def test_dockhands_own_containers_are_reported_never_updated() -> None:
     reply = reply_for(check, ephemeral=False)
     values = [e["value"] for b in reply.blocks if b["type"] == "actions" for e in b["elements"]]
     assert values == ["update-image web"]
+
+
+def test_a_shutdown_ends_the_trial_in_favour_of_the_old_container() -> None:
+    from handlers.image_update import wait_healthy
+
+    class Engine:
+        def inspect_container(self, container_id: str) -> dict[str, Any]:
+            return {"Config": {}, "State": {"Running": True}, "RestartCount": 0}
+
+    answer = wait_healthy(Engine(), "c", timeout=60, grace=60, stop=lambda: True)  # type: ignore[arg-type]
+    assert answer == ("interrupted", None)
+    said = update_summary(
+        ImageUpdate(container="web", image="app:1", outcome="rolled-back", health="interrupted")
+    )
+    assert "shut down" in said
