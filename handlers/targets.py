@@ -11,6 +11,7 @@ from handlers.commands import (
     Command,
     ConnectNetwork,
     ContainerAction,
+    ExecContainer,
     RenameContainer,
     UpdateContainers,
     UpdateImage,
@@ -23,7 +24,7 @@ def target_names(command: Command) -> list[str]:
     """The containers a command changes, as typed."""
     if isinstance(command, ContainerAction | UpdateContainers):
         return list(command.containers)
-    if isinstance(command, RenameContainer | ConnectNetwork | UpdateImage):
+    if isinstance(command, RenameContainer | ConnectNetwork | UpdateImage | ExecContainer):
         return [command.container]
     return []
 

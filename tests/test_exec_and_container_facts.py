@@ -7,15 +7,17 @@ from __future__ import annotations
 import shlex
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.rig import TEST_IMAGE, Engine
 from tests.test_cli import dockhand
 from tests.test_do_oracle import same_stdout
+from tests.test_safety import ADMIN, OPERATOR, OTHER_OPERATOR, make_pipeline
 
 ENV_SCRIPT = ["sh", "-c", "echo $A $B; pwd; id -u; id -g"]
-NAMES = ("pweb", "changed", "made", "ends", "bad", "ours")
+NAMES = ("pweb", "changed", "made", "ends", "bad", "ours", "guarded")
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +38,17 @@ def box(engine: Engine) -> Iterator[tuple[Engine, float, float]]:
     engine.cli("run", "-d", "--name", "bad", "--cap-add", "SYS_ADMIN", TEST_IMAGE, "sleep", "600")
     engine.cli(
         "run", "-d", "--name", "ours", "-l", "dockhand.internal=1", TEST_IMAGE, "sleep", "600"
+    )
+    engine.cli(
+        "run",
+        "-d",
+        "--name",
+        "guarded",
+        "-l",
+        "dockhand.protected=true",
+        TEST_IMAGE,
+        "sleep",
+        "600",
     )
     until = time.time() + 0.5
     time.sleep(0.6)  # the window is closed before anyone asks for it
@@ -171,3 +184,22 @@ def test_exec_and_wait_are_bounded(box: tuple[Engine, float, float]) -> None:
     assert time.monotonic() - started < 8
     assert done.returncode == 1 and done.stdout == "5\n"
     assert "still running after" in done.stderr and "pweb" in done.stderr
+
+
+def test_exec_granted_by_a_policy_still_spares_protected_containers(
+    box: tuple[Engine, float, float], tmp_path: Path
+) -> None:
+    """An operator a policy gives exec may use it, but not in a protected container; an
+    operator without it is refused the verb; an admin may exec into either."""
+    policy = '  - {role: shell, users: [U_OP]}\nroles:\n  shell: ["container:exec"]\n'
+    pipeline = make_pipeline(box[0], tmp_path, policy)
+    try:
+        done = pipeline.run("exec pweb sh -c 'echo from-pweb'", OPERATOR)
+        assert done.ok and done.result is not None and "from-pweb" in done.result.body()
+        refused = pipeline.run("exec guarded true", OPERATOR)
+        assert not refused.ok and "guarded is protected" in refused.text
+        denied = pipeline.run("exec pweb true", OTHER_OPERATOR)
+        assert not denied.ok and "may not run `container:exec`" in denied.text
+        assert pipeline.run("exec guarded true", ADMIN).ok
+    finally:
+        pipeline.engines.close()
