@@ -23,7 +23,7 @@ from bot.safety import (
     check_volume_create,
     refuse,
 )
-from bot.service_safety import check_service
+from bot.service_safety import check_service, check_service_change
 from config.policy import Guards
 from handlers.commands import (
     Command,
@@ -40,10 +40,11 @@ from handlers.commands import (
     UpdateContainers,
 )
 from handlers.containers import create_body, update_body
+from handlers.errors import UsageError
 from handlers.exec import exec_body
 from handlers.networks import network_body
-from handlers.service_commands import CreateService
-from handlers.service_spec import create_spec
+from handlers.service_commands import CreateService, UpdateService
+from handlers.service_spec import create_spec, update_spec
 from handlers.volumes import volume_body
 
 __all__ = ["Refusal", "check_command", "spare_protected", "with_defaults"]
@@ -84,6 +85,13 @@ def check_command(command: Command, guards: Guards) -> Command:
     elif isinstance(command, CreateService):
         # Network names stay names before the ack (no engine to resolve them to IDs).
         check_service(check, create_spec(command, lambda name: name))
+    elif isinstance(command, UpdateService) and not command.rollback:
+        # Before the ack the current spec is unknown: what the flags add, judged alone.
+        try:
+            added = update_spec(command, {"Mode": {"Replicated": {}}}, lambda name: name)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        check_service_change(check, added)
     elif isinstance(command, ExecContainer):
         check_exec(check, command.container, exec_body(command))
     elif isinstance(command, PullImage | PushImage):

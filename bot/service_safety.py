@@ -38,7 +38,7 @@ from bot.safety import (
 )
 from bot.safety import INTERNAL_LABEL as INTERNAL_LABEL
 
-__all__ = ["SERVICE_FIELDS", "check_service"]
+__all__ = ["SERVICE_FIELDS", "check_service", "check_service_change"]
 
 
 def _labels(check: Check, value: Any, section: Mapping[str, Any], where: str) -> None:
@@ -304,3 +304,11 @@ def check_service(check: Check, body: Mapping[str, Any]) -> None:
     }
     check_caps(check, as_host_config, whole=True)
     check_overlap(check, {"Mounts": container.get("Mounts") or []})
+
+
+def check_service_change(check: Check, body: Mapping[str, Any]) -> None:
+    """Before the ack, an update's flags applied to an empty spec: what they add is judged
+    by the same tables (a bind of `/`, `--cap-add SYS_ADMIN`, `--network-add host`) at once.
+    Caps are left to the check on the whole spec right before the engine call, where the
+    service's own limits are known."""
+    check_section(check, body, SERVICE_FIELDS, "ServiceSpec")

@@ -123,6 +123,12 @@ def parse_service_port(spec: str) -> list[dict[str, Any]]:
     return ports
 
 
+def _port_removal(value: str) -> str:
+    """`--publish-rm` takes a port as `-p` does (its target port is what it removes)."""
+    parse_service_port(value)
+    return value
+
+
 def _ports(values: Any) -> Any:
     out: list[Any] = []
     for value in values or []:
@@ -276,7 +282,9 @@ class UpdateService(ServiceSettings, Mutation):
     publish_add: Annotated[list[dict[str, Any]], BeforeValidator(_ports)] = Field(
         default_factory=list, title="--publish-add"
     )
-    publish_rm: list[str] = Field(default_factory=list, title="--publish-rm")
+    publish_rm: Annotated[list[str], _each(_port_removal)] = Field(
+        default_factory=list, title="--publish-rm"
+    )
     constraint_add: list[str] = Field(default_factory=list, title="--constraint-add")
     constraint_rm: list[str] = Field(default_factory=list, title="--constraint-rm")
     cap_add: list[str] = Field(default_factory=list, title="--cap-add")

@@ -10,7 +10,12 @@ import shlex
 from collections.abc import Callable
 from typing import Any
 
-from handlers.service_commands import CreateService, ServiceSettings, UpdateService
+from handlers.service_commands import (
+    CreateService,
+    ServiceSettings,
+    UpdateService,
+    parse_service_port,
+)
 
 # swarmkit's defaults (api/defaults), which the CLI starts from when one flag of a group
 # is given: a restart policy, an update or rollback config.
@@ -221,15 +226,6 @@ def _update_map(current: dict[str, str] | None, add: list[str], remove: list[str
     return found
 
 
-def _port_key(port: dict[str, Any]) -> tuple[Any, ...]:
-    return (
-        port.get("TargetPort"),
-        port.get("PublishedPort"),
-        port.get("Protocol", "tcp"),
-        port.get("PublishMode", "ingress"),
-    )
-
-
 def update_spec(
     command: UpdateService, current: dict[str, Any], resolve_network: Callable[[str], str]
 ) -> dict[str, Any]:
@@ -363,21 +359,33 @@ def update_spec(
         spec.setdefault("EndpointSpec", {})["Mode"] = command.endpoint_mode
     if command.publish_add or command.publish_rm:
         endpoint = spec.setdefault("EndpointSpec", {})
-        removed_ports = {_removal_key(p) for p in command.publish_rm}
-        added = {_port_key(p) for p in command.publish_add}
-        ports = [
-            p
-            for p in endpoint.get("Ports") or []
-            if _port_key(p) not in added
-            and (p.get("TargetPort"), p.get("Protocol", "tcp")) not in removed_ports
-            and (p.get("PublishedPort"), p.get("Protocol", "tcp")) not in removed_ports
-        ]
-        ports += command.publish_add
-        _set_or_drop(endpoint, "Ports", ports)
+        _set_or_drop(endpoint, "Ports", _update_ports(endpoint.get("Ports") or [], command))
     return spec
 
 
-def _removal_key(spec: str) -> tuple[int, str]:
-    """`--publish-rm 8080` or `8080/udp` (a published or target port)."""
-    port, _, protocol = spec.partition(":")[2 if ":" in spec else 0].partition("/")
-    return int(port), protocol or "tcp"
+def _port_text(port: dict[str, Any]) -> str:
+    """portConfigToString: the key ports are told apart and sorted by."""
+    return (
+        f"{port.get('PublishedPort', 0)}:{port.get('TargetPort', 0)}"
+        f"/{port.get('Protocol', '')}/{port.get('PublishMode', '')}"
+    )
+
+
+def _update_ports(current: list[dict[str, Any]], command: UpdateService) -> list[dict[str, Any]]:
+    """updatePorts: `--publish-rm` takes a port as `-p` does and removes those with its
+    target port, protocol and mode; `--publish-add` adds what is not there; sorted."""
+    found: dict[str, dict[str, Any]] = {}
+    for port in current:
+        found.setdefault(_port_text(port), port)
+    removed = [p for spec in command.publish_rm for p in parse_service_port(spec)]
+
+    def same(port: dict[str, Any], gone: dict[str, Any]) -> bool:
+        return (
+            (port.get("Protocol") or "tcp") == (gone.get("Protocol") or "tcp")
+            and port.get("TargetPort") == gone.get("TargetPort")
+            and (port.get("PublishMode") or "ingress") == (gone.get("PublishMode") or "ingress")
+        )
+
+    ports = [p for p in found.values() if not any(same(p, gone) for gone in removed)]
+    ports += [p for p in command.publish_add if _port_text(p) not in found]
+    return sorted(ports, key=_port_text)

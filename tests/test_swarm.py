@@ -140,7 +140,8 @@ UPDATE_FLAGS = [
     "--mount-add type=tmpfs,dst=/t --mount-rm /data --container-label-add k=v "
     "--update-parallelism 3 --rollback-failure-action continue --health-cmd true",
     "--cap-add NET_BIND_SERVICE --cap-drop CHOWN --sysctl-add net.ipv4.tcp_syncookies=1 "
-    "--publish-rm 80 --replicas 2 --user nobody --workdir /srv --hostname h2 --init",
+    "--publish-rm 80 --replicas 2 --user nobody --workdir /srv --hostname h2 --init "
+    "--publish-add published=9191,target=91,mode=host --publish-add 92/udp",
 ]
 
 

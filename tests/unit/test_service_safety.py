@@ -193,3 +193,16 @@ def test_unsupported_flags_are_refused_with_the_reason() -> None:
     assert "--secret" in caught.value.message and "not" in caught.value.message
     with pytest.raises(UsageError):
         parse("service create --bogus busybox", slack=False)
+
+
+def test_an_update_is_refused_before_the_ack_for_what_it_adds() -> None:
+    with pytest.raises(Refusal):
+        check_command(
+            parse("service update --mount-add type=bind,src=/,dst=/h web", slack=False), Guards()
+        )
+    with pytest.raises(Refusal):
+        check_command(parse("service update --cap-add SYS_ADMIN web", slack=False), Guards())
+    # Caps wait for the whole spec: the service's own limits are not known before the ack.
+    check_command(
+        parse("service update --env-add A=1 web", slack=False), Guards(max_memory=1 << 30)
+    )
