@@ -562,3 +562,22 @@ def test_without_detach_create_waits_for_convergence(swarm: Swarm, pipeline: Pip
         assert time.monotonic() - started < 15
     finally:
         remove(swarm, "steady", "never")
+
+
+def test_hosts_by_name_and_an_engine_that_is_no_manager(swarm: Swarm) -> None:
+    """`-H NAME` picks the manager among the configured hosts; a worker (or any engine
+    outside a swarm) answers the verbs with the engine's reason, and a health pass there
+    finds nothing and costs one request."""
+    fleet = Pipeline(
+        Engines(
+            {"local": "unix:///nonexistent/dockhand.sock", "prod": swarm.manager.url,
+             "edge": swarm.worker.url},
+            timeout=10,
+        ),
+        Policy(None),
+    )  # fmt: skip
+    status, out, err = do(fleet, "-H prod node ls -q")
+    assert status == 0 and sorted(out.split()) == sorted(swarm.node_ids().values()), err
+    status, out, err = do(fleet, "-H edge service ls")
+    assert status == 1 and out == "" and "not a swarm manager" in err, err
+    assert service_pass(swarm.worker.client(), {}) == ([], {})
