@@ -557,7 +557,7 @@ def update_body(command: UpdateContainers) -> dict[str, Any]:
 # --- logs, top, stats ------------------------------------------------------------------
 
 
-def _point_in_time(text: str, flag: str) -> float:
+def flag_time(text: str, flag: str) -> float:
     """--since/--until, with the flag named when the value is not a time."""
     try:
         return point_in_time(text)
@@ -578,9 +578,9 @@ def container_logs(command: ContainerLogs, client: docker.DockerClient) -> Conta
         tail = int(tail)
     kwargs: dict[str, Any] = {"timestamps": command.timestamps, "tail": tail}
     if command.since:
-        kwargs["since"] = _point_in_time(command.since, "--since")
+        kwargs["since"] = flag_time(command.since, "--since")
     if command.until:
-        kwargs["until"] = _point_in_time(command.until, "--until")
+        kwargs["until"] = flag_time(command.until, "--until")
     raw = client.api.logs(command.container, stdout=True, stderr=True, **kwargs)
     return ContainerLogsResult(container=command.container, text=raw.decode("utf-8", "replace"))
 

@@ -12,11 +12,11 @@ import docker
 
 from handlers.commands import ShowEvents
 from handlers.container_facts import CliLines
+from handlers.containers import flag_time
 from handlers.context import Context
 from handlers.errors import UsageError
 from handlers.results import FormattedResult
 from handlers.template import OmitEmpty, TemplateError, render_typed
-from handlers.units import point_in_time
 
 #: without --since, the window opens this long before --until
 DEFAULT_WINDOW = 600.0
@@ -47,15 +47,6 @@ def _timestamp(seconds: float) -> str:
     return f"{whole}.{round((seconds - whole) * 1e9):09d}"
 
 
-def _when(text: str, flag: str) -> float:
-    try:
-        return point_in_time(text)
-    except ValueError as exc:
-        raise UsageError(
-            f'invalid argument "{text}" for "{flag}" flag: {exc}', token=text
-        ) from None
-
-
 def pretty_event(event: dict[str, Any]) -> str:
     """The CLI's prettyPrintEvent: the time (RFC 3339, nanoseconds fixed, local zone), type,
     action, actor ID and its attributes sorted by key."""
@@ -78,8 +69,8 @@ def show_events(
     command: ShowEvents, client: docker.DockerClient, context: Context
 ) -> EventList | FormattedResult:
     now = time.time()
-    until = _when(command.until, "--until") if command.until else now
-    since = _when(command.since, "--since") if command.since else until - DEFAULT_WINDOW
+    until = flag_time(command.until, "--until") if command.until else now
+    since = flag_time(command.since, "--since") if command.since else until - DEFAULT_WINDOW
     ahead = until - now
     if ahead > context.attach_timeout:
         raise UsageError(

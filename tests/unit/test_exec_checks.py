@@ -15,6 +15,7 @@ from bot.safety import Check, Refusal, admit_request
 from config.policy import Binding, Guards, PolicyDocument
 from handlers.commands import ExecContainer
 from handlers.exec import exec_body
+from tests.unit.test_safety_table import Engine
 
 
 def _policy(role: str) -> Policy:
@@ -81,29 +82,6 @@ def test_the_exec_body_is_default_deny(field: str, value: Any, rule: str) -> Non
     assert caught.value.rule == rule and field in caught.value.message
 
 
-class _Engine:
-    def __init__(self, inspected: dict[str, Any]) -> None:
-        self.inspected = inspected
-
-    def container(self, name: str) -> dict[str, Any] | None:
-        return self.inspected if name == "web" else None
-
-    def volume(self, name: str) -> dict[str, Any] | None:
-        return None
-
-    def network(self, name: str) -> dict[str, Any] | None:
-        return None
-
-    def data_root(self) -> str:
-        return "/var/lib/docker"
-
-    def mounts(self) -> list[Any]:
-        return []
-
-    def internal_volumes(self) -> set[str]:
-        return set()
-
-
 def _inspected(labels: dict[str, str] | None = None, **host: Any) -> dict[str, Any]:
     return {
         "Id": "c" * 64,
@@ -126,11 +104,11 @@ def test_exec_into_a_container_that_fails_the_check_is_refused(
 ) -> None:
     body = exec_body(parse("exec web true", slack=False))  # type: ignore[arg-type]
     with pytest.raises(Refusal) as caught:
-        admit_request(Check(Guards(), _Engine(inspected)), "container.exec", body, "web")
+        admit_request(Check(Guards(), Engine(c_web=inspected)), "container.exec", body, "web")
     assert caught.value.rule.startswith(rule), caught.value.rule
     assert "web" in caught.value.message
 
 
 def test_exec_into_a_plain_container_passes() -> None:
     body = exec_body(parse("exec web true", slack=False))  # type: ignore[arg-type]
-    admit_request(Check(Guards(), _Engine(_inspected())), "container.exec", body, "web")
+    admit_request(Check(Guards(), Engine(c_web=_inspected())), "container.exec", body, "web")
