@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from bot.budget import RateBudget
-from bot.text import clip, safe
+from bot.text import clip
 from handlers.progress import ProgressReport
 from handlers.units import human_size
 
@@ -20,9 +20,12 @@ BAR_WIDTH = 12
 def progress_text(report: ProgressReport) -> str:
     """One progress line for chat.update: the action and the engine's message are the
     engine's (and the registry's) words, escaped like every other foreign text."""
-    parts = [f":hourglass_flowing_sand: {safe(report.action)}"]
+    parts = [f":hourglass_flowing_sand: {clip(report.action, 600)}"]
     fraction = report.fraction
     if fraction is not None:
+        # A registry may report more bytes than its total: the bar stays a bar (an
+        # unclamped fraction made a string as long as the byte count).
+        fraction = min(max(fraction, 0.0), 1.0)
         filled = round(fraction * BAR_WIDTH)
         parts.append(f"`{'▰' * filled}{'▱' * (BAR_WIDTH - filled)}` {fraction:.0%}")
         parts.append(f"{human_size(report.current, 3)} / {human_size(report.total, 3)}")

@@ -568,10 +568,13 @@ class ContainerRun(Result):
     def summary(self) -> str:
         if self.verb == "container:create":
             return f"created {self.name} ({self.id})"
+        # `seconds` is set by the attached run that knows the rest; a result made without
+        # it still renders (the summary leaves the time out rather than fail).
+        after = "" if self.seconds is None else f" after {self.seconds:g} s"
         if self.still_running:  # the bot adds where to follow it (bot/messages.py)
-            return f"{self.name} is still running after {self.seconds:g} s"
+            return f"{self.name} is still running{after}"
         if self.exit_code is not None:
-            return f"{self.name} exited with code {self.exit_code} after {self.seconds:g} s"
+            return f"{self.name} exited with code {self.exit_code}{after}"
         return f"started {self.name} ({self.id})"
 
     def facts(self) -> list[tuple[str, str]]:

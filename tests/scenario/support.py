@@ -166,39 +166,6 @@ class Scenario:
         }
         return self.app.dispatch(signed(action_body(payload))).status
 
-    def click_in_channel(
-        self, message: Call, action_id: str, *, user: str = "U1", channel: str = "C1"
-    ) -> int:
-        """A click on a button of a message posted in the channel (chat.postMessage)."""
-        blocks = message.body.get("blocks") or []
-        element = next(
-            e
-            for b in blocks
-            if b.get("type") == "actions"
-            for e in b["elements"]
-            if e["action_id"] == action_id
-        )
-        key = f"click-{uuid.uuid4().hex[:10]}"
-        self.fake.responses.command(key)
-        payload = {
-            "type": "block_actions",
-            "user": {"id": user},
-            "channel": {"id": channel},
-            "team": {"id": "T1"},
-            "api_app_id": "A1",
-            "trigger_id": f"t-{key}",
-            "response_url": f"{self.fake.url}/response/{key}",
-            "container": {
-                "type": "message",
-                "is_ephemeral": False,
-                "channel_id": channel,
-                "message_ts": message.body.get("ts") or "1.000001",
-            },
-            "message": {"blocks": blocks, "ts": "1.000001"},
-            "actions": [_action(element, None)],
-        }
-        return self.app.dispatch(signed(action_body(payload))).status
-
     # --- then -----------------------------------------------------------------------------
 
     def settle(self, timeout: float = 30.0) -> None:

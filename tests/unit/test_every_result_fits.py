@@ -21,12 +21,14 @@ from pydantic import BaseModel
 
 import handlers.results as results
 from bot import messages
+from bot.progress import progress_text
 from bot.render import apology_reply, reply_for
 from bot.reply import Origin
 from bot.sharing import channel_copy, split_share, with_button
 from config.policy import Requester
 from handlers.commands import ListContainers
 from handlers.health import HealthPass
+from handlers.progress import ProgressReport
 from tests.unit.slack_checks import check_message, check_reply
 
 FAST = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
@@ -57,6 +59,9 @@ VOCABULARY: dict[tuple[str, str], st.SearchStrategy[Any]] = {
     ),
     ("ContainerRun", "verb"): st.sampled_from(["container:run", "container:create"]),
     ("PruneResult", "kind"): st.sampled_from(["containers", "images", "networks", "volumes"]),
+    # Engine timestamps: the epoch to 2100 (datetime has no year 10000 to show).
+    ("ContainerSummary", "created"): st.integers(0, 4_102_444_800),
+    ("ImageSummary", "created"): st.integers(0, 4_102_444_800),
     ("ContainerSummary", "state"): st.sampled_from(
         ["running", "exited", "created", "paused", "restarting", "dead", "removing", "??"]
     ),
@@ -198,3 +203,25 @@ def test_share_flag_is_taken_out_only_where_it_is_dockhands(
     typed: str, left: str, share: bool
 ) -> None:
     assert split_share(typed) == (left, share)
+
+
+@FAST
+@given(
+    action=TEXT,
+    message=TEXT,
+    current=st.integers(0, 2**40),
+    total=st.integers(0, 2**40),
+    layers=st.integers(0, 500),
+)
+def test_every_progress_line_fits(
+    action: str, message: str, current: int, total: int, layers: int
+) -> None:
+    report = ProgressReport(
+        action=action,
+        current=current,
+        total=total,
+        layers_done=min(layers, current % 501),
+        layers=layers,
+        message=message,
+    )
+    check_message(progress_text(report), [])
