@@ -63,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.modules.setdefault("paramiko", None)  # type: ignore[arg-type]
         from bot import logs, redaction
 
-        logs.setup(settings.log_level, settings.log_json, _secrets(settings))
+        logs.setup(settings.log_level, settings.log_json, known_secrets(settings))
         redaction.configure(settings.secret_names)  # every front end, not only Slack's
         if args.mode == "serve":
             from bot.front import serve_forever  # a front process and its worker
@@ -90,7 +90,8 @@ def _may_use_ssh(settings: Settings) -> bool:
     return any(url.startswith("ssh://") for url in settings.hosts.values())
 
 
-def _secrets(settings: Settings) -> list[str]:
+def known_secrets(settings: Settings) -> list[str]:
+    """The secret settings' values: the logs never show them (serve's worker too)."""
     values = [
         settings.slack_bot_token,
         settings.slack_signing_secret,

@@ -31,6 +31,7 @@ import queue
 import signal
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("dockhand.worker")
 #: how long the worker may take to start (imports, engines, Slack's auth.test, Redis)
 START_TIMEOUT = 90.0
+#: threads that dispatch handed-over requests into the Bolt app (they parse and submit)
+INTAKE_THREADS = 4
 #: the worker's CPU priority below the front's: when the host's cores are all busy, the
 #: kernel runs the acks (a 3 s deadline) before the rendering of replies (none)
 NICENESS = 10
@@ -177,10 +180,11 @@ def _describe(body: dict[str, Any]) -> str:
 def run(inbox: Connection, answers: Connection, store_url: str | None) -> None:
     """The worker process's main (multiprocessing's spawn target)."""
     from bot import logs, redaction
+    from bot.cli import known_secrets
     from config import load_settings
 
     settings = load_settings()
-    logs.setup(settings.log_level, settings.log_json, _secrets(settings))
+    logs.setup(settings.log_level, settings.log_json, known_secrets(settings))
     redaction.configure(settings.secret_names)
     try:
         os.nice(NICENESS)
@@ -232,17 +236,6 @@ def run(inbox: Connection, answers: Connection, store_url: str | None) -> None:
         os._exit(0)
 
 
-def _secrets(settings: Any) -> list[str]:
-    values = [
-        settings.slack_bot_token,
-        settings.slack_signing_secret,
-        settings.slack_app_token,
-        settings.ops_token,
-        settings.secret_key,
-    ]
-    return [v.get_secret_value() for v in values if v is not None]
-
-
 def _build(settings: Any) -> tuple[Runtime, Any]:
     from bot.runtime import Runtime
     from bot.slack_app import build_app
@@ -260,8 +253,11 @@ def _read_loop(
     send: Callable[[tuple[Any, ...]], None],
     stopping: threading.Event,
 ) -> None:
-    """Takes what the front hands over, at once: the work itself runs on the executor, so
-    this loop never waits behind it (a full pipe would make the front's sender wait)."""
+    """Takes what the front hands over, at once (a full pipe would make the front's sender
+    wait). A request is dispatched on threads of its own, not the Docker executor: its
+    listener only parses and submits, and a login form must open within the 3 s its
+    trigger lives, whatever Docker work fills the executor."""
+    intake = ThreadPoolExecutor(INTAKE_THREADS, thread_name_prefix="dockhand-intake")
     while True:
         try:
             message = inbox.recv()
@@ -272,7 +268,7 @@ def _read_loop(
             return
         kind = message[0]
         if kind == "request":
-            runtime.executor.submit(_dispatch, app, message[1], message[2])
+            intake.submit(_dispatch, app, message[1], message[2])
         elif kind == "mirror":
             audit = runtime.pipeline.audit
             if audit is not None and audit.mirror is not None:

@@ -80,7 +80,7 @@ def test_slash_command_over_socket_mode(
     envelope = link.envelope("slash_commands", slash("ps -a", fake_slack, "sm"))
     ack = link.ack_for(envelope)
     assert time.monotonic() - sent < 3.0
-    assert "running" in json.dumps(ack.get("payload"))
+    assert "`/docker ps -a`: received" in json.dumps(ack.get("payload"))  # the receipt
     reply = fake_slack.wait_for(lambda c: c.path == "/response/sm" and "blocks" in c.body)
     assert "over-socket" in json.dumps(reply.body["blocks"])
     # In Socket Mode the port serves health and metrics only: no HTTP events.
