@@ -559,9 +559,13 @@ class ContainerTop(Command):
     ps_args: list[str] = Field(default_factory=list)
 
 
-class ExecContainer(Mutation):
+class ExecContainer(Command):
     """`exec`: one command in a running container, without a terminal, its output captured
-    and bounded in time (DOCKHAND_RUN_WAIT). Its own verb, for admins by default."""
+    and bounded in time (DOCKHAND_RUN_WAIT). Its own verb, for admins by default.
+
+    Answered to the requester alone, as a read is (they may Share it): what a command prints
+    inside a container (`env`, `cat` of a config) is what inspect's Env redaction keeps from
+    the channel. The audit records every exec whatever it printed."""
 
     verb: Literal["container:exec"] = "container:exec"
     container: str

@@ -196,6 +196,7 @@ def test_exec_granted_by_a_policy_still_spares_protected_containers(
     try:
         done = pipeline.run("exec pweb sh -c 'echo from-pweb'", OPERATOR)
         assert done.ok and done.result is not None and "from-pweb" in done.result.body()
+        assert done.ephemeral  # the output is the requester's: it may hold the container's secrets
         refused = pipeline.run("exec guarded true", OPERATOR)
         assert not refused.ok and "guarded is protected" in refused.text
         denied = pipeline.run("exec pweb true", OTHER_OPERATOR)

@@ -104,3 +104,17 @@ def test_a_menu_click_is_judged_as_the_clicker(docker_bot: Scenario, clean_engin
     docker_bot.settle()
     assert "may not run `container:restart`" in _newest(docker_bot, "may not run").words()
     assert _state(clean_engine, "web") == before
+
+
+def test_exec_answers_the_requester_alone(docker_bot: Scenario, clean_engine: Engine) -> None:
+    """What a command prints inside may be a secret: the answer is private, with Share."""
+    clean_engine.cli("run", "-d", "--name", "web", "-e", "TOKEN=s3cret", TEST_IMAGE, "sleep", "300")
+    sent = docker_bot.command("exec web env", user=ADMIN)
+    docker_bot.settle()
+    answer = docker_bot.seen(sent.key)[-1]
+    assert "TOKEN=s3cret" in answer.words()
+    assert [e["action_id"] for e in answer.actions()] == [SHARE]
+    assert not any("s3cret" in str(c.body) for c in docker_bot.posted())
+    refused = docker_bot.command("exec web env", user="U_VIEWER")
+    docker_bot.settle()
+    assert "may not run `container:exec`" in docker_bot.seen(refused.key)[-1].words()
