@@ -227,7 +227,7 @@ def usage_status(error: UsageError) -> int:
     unknown = re.search(r"unrecognized arguments: (\S+)", message)
     if unknown is not None:
         return FLAG_ERROR if unknown.group(1).startswith("-") else FAILED
-    if "arguments are required" in message or "accepts" in message:
+    if "arguments are required" in message or "accepts" in message or "requires at" in message:
         return FAILED
     return FLAG_ERROR
 

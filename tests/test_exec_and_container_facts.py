@@ -79,6 +79,9 @@ def box(engine: Engine) -> Iterator[tuple[Engine, float, float]]:
         ["exec", "pweb", "nosuch"],
         ["exec", "made", "true"],
         ["exec", "nosuch", "true"],
+        ["exec", "pweb"],
+        ["port"],
+        ["wait"],
     ],
     ids=shlex.join,
 )
