@@ -232,9 +232,11 @@ HOSTILE = [
 
 @pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
 def test_hostile_text_redacts_in_well_under_a_second(text: str) -> None:
-    started = time.perf_counter()
+    # CPU time of this thread, not the wall clock: a loaded machine slows the clock, not the
+    # work, and backtracking on these inputs would take minutes of CPU, not half a second.
+    started = time.thread_time()
     redact_text(text)
-    assert time.perf_counter() - started < 0.5
+    assert time.thread_time() - started < 0.5
 
 
 # --- where redacted text goes ----------------------------------------------------------------
