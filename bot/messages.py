@@ -11,17 +11,16 @@ if TYPE_CHECKING:
     from handlers.health import Finding
 
 
-def running(text: str) -> str:
-    return f":hourglass_flowing_sand: running `/docker {text}`…"
-
-
 def received(text: str) -> str:
     """The acknowledgement of a slash command. Slack lets no one take it back (see
     bot/response_urls.py), so it says only what stays true once the answer is there. The
     typed text is escaped: it is the user's, not Dockhand's wording."""
     from bot.text import clip
 
-    return f"`/docker {clip(text, 500)}`: received, the answer follows below"
+    shown = clip(text, 500)
+    # A backtick at its end would run into the closing one and make a fence: kept apart.
+    shown += "\u200b" if shown.endswith("`") else ""
+    return f"`/docker {shown}`: received, the answer follows below"
 
 
 def shared_by(user_mention: str) -> str:
@@ -41,10 +40,6 @@ def share_failed(channel: str) -> str:
 
 def share_expired() -> str:
     return "This result is no longer kept for sharing (an hour at most): run the command again."
-
-
-def share_hint() -> str:
-    return "`/docker --share COMMAND` posts a read's answer in the channel"
 
 
 def store_down() -> str:
@@ -70,7 +65,10 @@ def engine_failed(message: str) -> str:
 
 
 def help_footer() -> str:
-    return "Run `/docker help COMMAND` for a command's options."
+    return (
+        "Run `/docker help COMMAND` for a command's options.\n"
+        "Reads answer only you; `/docker --share COMMAND` posts the answer in the channel."
+    )
 
 
 def login_prompt(server: str) -> str:

@@ -10,7 +10,7 @@ from tests.fake_slack import FakeSlack
 from tests.rig import TEST_IMAGE, Engine
 from tests.scenario.support import Scenario
 
-# What a "running…" note says (bot/messages.py running()), and any note of work in progress.
+# What the "running…" note Dockhand used to send said, and any note of work in progress.
 STALE = ("hourglass", "running `/docker", "working on")
 
 
