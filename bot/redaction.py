@@ -23,6 +23,7 @@ from typing import Any
 
 from handlers.commands import Command, Inspect
 from handlers.results import InspectResult, Result
+from handlers.service_commands import InspectSwarmObjects
 from handlers.template import render
 
 MASK = "***"
@@ -416,13 +417,18 @@ def redact_result(result: Result, command: Command, *, admin: bool) -> Result:
         return result
     objects = [_without_env_values(o) for o in result.objects]
     formatted = result.formatted
-    if formatted is not None and isinstance(command, Inspect) and command.format:
+    if (
+        formatted is not None
+        and isinstance(command, Inspect | InspectSwarmObjects)
+        and command.format
+    ):
         # A template may print Env: render it again over what the viewer may see.
         formatted = [render(command.format, o) for o in objects]
     return result.model_copy(update={"objects": objects, "formatted": formatted})
 
 
 def _without_env_values(obj: dict[str, Any]) -> dict[str, Any]:
+    obj = _without_service_env_values(obj)
     sections = [k for k in ("Config", "ContainerConfig") if isinstance(obj.get(k), dict)]
     if not any(isinstance(obj[k].get("Env"), list) for k in sections):
         return obj
@@ -432,5 +438,27 @@ def _without_env_values(obj: dict[str, Any]) -> dict[str, Any]:
         if isinstance(env, list):
             obj[key]["Env"] = [
                 f"{str(e).partition('=')[0]}={ENV_MASK}" if "=" in str(e) else e for e in env
+            ]
+    return obj
+
+
+def _without_service_env_values(obj: dict[str, Any]) -> dict[str, Any]:
+    """A Swarm service keeps its containers' Env in Spec (and PreviousSpec) as
+    TaskTemplate.ContainerSpec.Env."""
+
+    def container(spec: Any) -> Any:
+        task = spec.get("TaskTemplate") if isinstance(spec, dict) else None
+        return task.get("ContainerSpec") if isinstance(task, dict) else None
+
+    specs = [k for k in ("Spec", "PreviousSpec") if isinstance(container(obj.get(k)), dict)]
+    if not any(isinstance(container(obj[k]).get("Env"), list) for k in specs):
+        return obj
+    obj = copy.deepcopy(obj)
+    for key in specs:
+        held = container(obj[key])
+        if isinstance(held.get("Env"), list):
+            held["Env"] = [
+                f"{str(e).partition('=')[0]}={ENV_MASK}" if "=" in str(e) else e
+                for e in held["Env"]
             ]
     return obj

@@ -206,3 +206,22 @@ def test_an_update_is_refused_before_the_ack_for_what_it_adds() -> None:
     check_command(
         parse("service update --env-add A=1 web", slack=False), Guards(max_memory=1 << 30)
     )
+
+
+def test_service_inspect_hides_env_values_from_non_admins() -> None:
+    from bot.redaction import ENV_MASK, redact_result
+    from handlers.results import InspectResult
+    from handlers.template import render
+
+    def spec(env: list[str]) -> dict[str, Any]:
+        return {"TaskTemplate": {"ContainerSpec": {"Image": "x", "Env": env}}}
+
+    service = {"ID": "s1", "Spec": spec(["DB_PASSWORD=hunter2"]), "PreviousSpec": spec(["A=old"])}
+    command = parse("service inspect -f '{{json .Spec.TaskTemplate.ContainerSpec.Env}}' web")
+    result = InspectResult(objects=[service], formatted=[render(command.format, service)])  # type: ignore[attr-defined]
+    shown = redact_result(result, command, admin=False)
+    assert isinstance(shown, InspectResult)
+    assert "hunter2" not in str(shown.objects) and "old" not in str(shown.objects)
+    assert shown.formatted == [f'["DB_PASSWORD={ENV_MASK}"]']
+    assert redact_result(result, command, admin=True) is result
+    assert service["Spec"]["TaskTemplate"]["ContainerSpec"]["Env"] == ["DB_PASSWORD=hunter2"]
