@@ -268,6 +268,7 @@ class Outbox:
                     if "BUSYGROUP" not in str(exc):
                         raise
                 self._group_ready = True
+                self._take_over_predecessors()
             entries: list[tuple[Any, dict[Any, Any]]] = []
             now = time.monotonic()
             if now - self._last_claim > 10:
@@ -290,6 +291,9 @@ class Outbox:
         except STORE_ERRORS as exc:
             log.debug("outbox stream unreachable: %s", exc)
             return
+        self._take_entries(entries)
+
+    def _take_entries(self, entries: list[tuple[Any, dict[Any, Any]]]) -> None:
         for entry_id, fields in entries:
             handle = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
             raw = fields.get(b"m") or fields.get("m")
@@ -307,6 +311,34 @@ class Outbox:
                     done = False
             if done:
                 self._ack(handle)
+
+    def _take_over_predecessors(self) -> None:
+        """Messages an earlier run of this Dockhand on this host (same host name, another
+        pid: the process restarted) had taken but not finished: ours at once, rather than
+        after CLAIM_IDLE_MS. They reach `_pending` through the next XREADGROUP of our own
+        pending entries."""
+        assert self.store is not None
+        prefix = self.consumer.rsplit("-", 1)[0] + "-"
+        claimed = 0
+        consumers: Any = self.store.xinfo_consumers(STREAM, GROUP)
+        for consumer in consumers or []:
+            name = consumer.get("name")
+            name = name.decode() if isinstance(name, bytes) else str(name)
+            if not name.startswith(prefix) or name == self.consumer:
+                continue
+            pending: Any = self.store.xpending_range(
+                STREAM, GROUP, min="-", max="+", count=1000, consumername=name
+            )
+            ids = [entry["message_id"] for entry in pending or []]
+            if ids:
+                self.store.xclaim(STREAM, GROUP, self.consumer, 1000, ids)
+                claimed += len(ids)
+            self.store.xgroup_delconsumer(STREAM, GROUP, name)
+        if claimed:
+            log.info("outbox: %d message(s) of an earlier run taken over", claimed)
+        found: Any = self.store.xreadgroup(GROUP, self.consumer, {STREAM: "0"}, count=1000)
+        for _stream, entries in found or []:
+            self._take_entries(entries)
 
     def _deliver_due(self) -> float:
         """One pass over what is due, oldest first and in order per channel; returns how

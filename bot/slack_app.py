@@ -11,8 +11,6 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
-import threading
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -51,6 +49,7 @@ from bot.render import CANCEL_ACTION, CONFIRM_ACTION, PAGE_ACTION, RUN_ACTION, O
 from bot.runtime import Runtime
 from bot.spool import Spool
 from bot.text import clip, keep_user_mentions, trusted
+from bot.user_groups import UserGroups
 from handlers.commands import Help, Login
 from handlers.context import RegistryAuth
 from handlers.errors import NotAllowed
@@ -59,7 +58,6 @@ from handlers.registry import DOCKER_HUB
 
 log = logging.getLogger("dockhand.slack")
 LOGIN_VIEW = "dockhand.login"
-GROUPS_TTL = 300.0  # seconds user-group membership is cached
 
 
 def retry_handlers(metrics: Metrics | None = None) -> list[RetryHandler]:
@@ -175,9 +173,6 @@ class SlackFrontEnd:
     def __init__(self, runtime: Runtime, client: WebClient) -> None:
         self.runtime = runtime
         self.client = client
-        self._groups: dict[str, tuple[str, ...]] = {}
-        self._groups_at = float("-inf")
-        self._groups_lock = threading.Lock()
         # Without REDIS_URL the store is in-process anyway: a bounded set does the same.
         self.seen = Seen(runtime.store if runtime.settings.redis_url else None)
         # One chat.update budget for every progress message and final edit of this process.
@@ -199,6 +194,7 @@ class SlackFrontEnd:
         )
         self.dispatch = Dispatch(self.outbox, runtime.metrics)
         self.dispatch.on_schedule_posted = self._remember_thread
+        self.groups = UserGroups(self.calls, lambda: runtime.pipeline.policy.document)
         # Schedules are judged as their owner at every run, groups included.
         jobs.context.install_groups(self._user_groups)
 
@@ -214,22 +210,7 @@ class SlackFrontEnd:
         return Requester(user=user, channel=channel, groups=self._user_groups(user))
 
     def _user_groups(self, user: str) -> tuple[str, ...]:
-        document = self.runtime.pipeline.policy.document
-        if document is None or not any(b.groups for b in document.bindings):
-            return ()  # no policy binds groups: spare the API call
-        with self._groups_lock:
-            if time.monotonic() - self._groups_at > GROUPS_TTL:
-                answer = self.calls.call("usergroups.list", include_users=True)
-                if answer.ok:
-                    members: dict[str, list[str]] = {}
-                    for group in (answer.data or {}).get("usergroups") or []:
-                        for member in group.get("users") or []:
-                            members.setdefault(member, []).append(group["id"])
-                    self._groups = {u: tuple(g) for u, g in members.items()}
-                    self._groups_at = time.monotonic()
-                else:
-                    log.warning("user groups unavailable: %s", answer.error)
-            return self._groups.get(user, ())
+        return self.groups(user)
 
     # --- slash command --------------------------------------------------------------
 

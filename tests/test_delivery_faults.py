@@ -72,7 +72,9 @@ def spool(tmp_path: Path) -> Path:
     return tmp_path / "spool"
 
 
-def start(engine: Engine, store: RedisServer, fake: FakeSlack, log_dir: Path, spool: Path) -> Bot:
+def start(
+    engine: Engine, store: RedisServer, fake: FakeSlack, log_dir: Path, spool: Path, **env: str
+) -> Bot:
     return start_bot(
         log_dir,
         DOCKER_HOST=engine.url,
@@ -81,6 +83,7 @@ def start(engine: Engine, store: RedisServer, fake: FakeSlack, log_dir: Path, sp
         DOCKHAND_ALERT_CHANNEL="C_ALERTS",
         DOCKHAND_SPOOL_DIR=str(spool),
         DOCKHAND_WORKERS="8",
+        **env,
     )
 
 
@@ -249,3 +252,38 @@ def test_a_burst_of_results_keeps_to_slacks_rates(
         raise
     finally:
         bot.stop()
+
+
+def test_a_result_queued_when_the_bot_restarts_is_delivered_by_the_next_one(
+    clean_engine: Engine, own_redis: RedisServer, fake_slack: FakeSlack, log_dir: Path, spool: Path
+) -> None:
+    """Slack unreachable, the bot restarted (its grace too short to deliver): the result
+    waits in the Redis stream and the next process on this host takes it over at once."""
+    first = start(clean_engine, own_redis, fake_slack, log_dir, spool, DOCKHAND_SHUTDOWN_GRACE="1")
+    second: Bot | None = None
+    try:
+        time.sleep(0.5)
+        fake_slack.refuse_for(6)
+        outage = time.monotonic()
+        send(first, fake_slack, f"run -d --name handed {TEST_IMAGE} sleep 300", "handed")
+        wait_until(
+            lambda: bool(clean_engine.cli("ps", "-q", "--filter", "name=handed").stdout), 15, "run"
+        )
+        time.sleep(1)
+        first.stop()
+        # Bolt checks the token (auth.test) as it starts: the next process starts once Slack
+        # answers again, and finds the result still waiting.
+        wait_until(lambda: time.monotonic() - outage > 6.5, 15, "the outage")
+        assert not delivered(fake_slack, "started handed")
+        second = start(clean_engine, own_redis, fake_slack, log_dir, spool)
+        wait_until(lambda: bool(delivered(fake_slack, "started handed")), 30, "handed over")
+        time.sleep(2)
+        assert len(tried(fake_slack, "started handed")) == 1
+        assert "taken over" in second.log.read_text()
+    except AssertionError:
+        print(last_words(second or first))
+        raise
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()

@@ -13,7 +13,11 @@ import pytest
 
 from bot.budget import ChannelBudgets, RateBudget
 from bot.delivery import Outcome
+from bot.dispatch import Dispatch
+from bot.metrics import Metrics
 from bot.outbox import Message, Outbox
+from bot.policy import Requester
+from bot.reply import Reply
 from bot.spool import Spool
 
 
@@ -29,6 +33,8 @@ class ScriptedSlack:
     def call(self, method: str, **arguments: Any) -> Outcome:
         with self._lock:
             self.calls.append((time.monotonic(), method, arguments))
+            if method == "conversations.open":
+                return Outcome(ok=True, data={"channel": {"id": f"D{arguments['users']}"}})
             queued = self.script.get(str(arguments.get("channel")))
             if queued:
                 return queued.pop(0)
@@ -136,3 +142,28 @@ def test_a_full_spool_refuses_and_says_so(slack: ScriptedSlack) -> None:
     assert box.put(post("C1", "a")) and box.put(post("C1", "b"))
     assert not box.put(post("C1", "c"))
     assert box.backlog() == 2
+
+
+def test_a_result_the_channel_refuses_reaches_the_requester_in_their_dm(
+    slack: ScriptedSlack, outbox: Outbox
+) -> None:
+    """not_in_channel, then the response_url used up: the DM gets the result once, with how
+    to fix it; nothing is posted twice."""
+    dispatch = Dispatch(outbox, Metrics())
+    slack.script["C1"] = [Outcome(ok=False, error="not_in_channel")]
+    slack.script["https://hooks/r1"] = [Outcome(ok=False, error="used_url", status=404)]
+    reply = Reply(ok=True, text="started web", ephemeral=False)
+    dispatch.post_result(reply, Requester(user="U7", channel="C1"), "https://hooks/r1", "result")
+    deadline = time.monotonic() + 10
+    while not any(a.get("channel") == "DU7" for _, _, a in slack.calls):
+        assert time.monotonic() < deadline, slack.calls
+        time.sleep(0.05)
+    time.sleep(0.3)
+    where = [(m, a.get("channel")) for _, m, a in slack.calls if m != "conversations.open"]
+    assert where == [
+        ("chat.postMessage", "C1"),
+        ("response_url", "https://hooks/r1"),
+        ("chat.postMessage", "DU7"),
+    ]
+    said = next(a for _, _, a in slack.calls if a.get("channel") == "DU7")
+    assert "started web" in said["text"] and "/invite @dockhand" in said["text"]
