@@ -140,11 +140,9 @@ class SlackCalls:
         return outcome
 
     def _count(self, method: str, outcome: Outcome) -> None:
-        if self.metrics is None:
-            return
-        if outcome.retryable:
-            self.metrics.slack_retries.inc()
-        else:
+        # Every failed answer is an error of its method (response_url included); a retry is
+        # counted by whoever makes it (the outbox), once per retry.
+        if self.metrics is not None:
             self.metrics.slack_errors.labels(method=_method_of(method)).inc()
         log.debug("%s answered %s (%s)", method, outcome.error, outcome.status)
 
