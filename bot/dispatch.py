@@ -116,8 +116,8 @@ class Dispatch:
         schedule: str | None = None,
     ) -> None:
         """A change's result in the channel: a new message, or the final edit of its
-        progress message (`edit_ts`). The requester's "running…" note is cleared only once
-        it is delivered; if it cannot be, the requester gets it with why."""
+        progress message (`edit_ts`). A clicked message it answers is cleared only once it
+        is delivered; if it cannot be, the requester gets it with why."""
         after: dict[str, Any] = {
             "requester": requester.user,
             "channel": requester.channel,

@@ -220,6 +220,10 @@ def uploaded_privately(filename: str) -> str:
 def not_delivered(channel: str, error: str) -> str:
     if error in {"not_in_channel", "channel_not_found", "is_archived"}:
         fix = f"invite Dockhand with `/invite @dockhand` in <#{channel}>"
+    elif error.startswith("gave_up:"):
+        # The outbox's deadline passed (bot/outbox.py): Slack was down or kept refusing.
+        last = error.removeprefix("gave_up:")
+        fix = f"Slack kept refusing or could not be reached for minutes; last: `{last}`"
     else:
         fix = f"Slack answered `{error or 'nothing'}`"
     return f":warning: this result could not be posted in <#{channel}> ({fix}); here it is."

@@ -167,3 +167,11 @@ def test_a_result_the_channel_refuses_reaches_the_requester_in_their_dm(
     ]
     said = next(a for _, _, a in slack.calls if a.get("channel") == "DU7")
     assert "started web" in said["text"] and "/invite @dockhand" in said["text"]
+
+
+def test_the_requester_is_told_why_and_what_to_do() -> None:
+    from bot.messages import not_delivered
+
+    assert "/invite @dockhand" in not_delivered("C1", "not_in_channel")
+    given_up = not_delivered("C1", "gave_up:unreachable")
+    assert "for minutes" in given_up and "`unreachable`" in given_up
