@@ -101,7 +101,13 @@ def suggest(
             continue  # `container lss`: the group is right, the slip is in the second word
         if not typed:
             continue
-        ratio = difflib.SequenceMatcher(None, typed, path).ratio()
+        # The cheap upper bounds first, as difflib.get_close_matches does: a word of any
+        # length may arrive here (and the redaction reads every command through this), and
+        # ratio() alone is quadratic in it.
+        matcher = difflib.SequenceMatcher(None, typed, path)
+        if matcher.real_quick_ratio() < 0.6 or matcher.quick_ratio() < 0.6:
+            continue
+        ratio = matcher.ratio()
         if ratio >= 0.6:
             scored.append((ratio, path, typed))
     scored.sort(key=lambda found: (-found[0], found[1]))
