@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import publish
+from bench.common import DOCS, publish
 from tests.fake_slack import FakeSlack
 from tests.helpers import SIGNING_SECRET, Bot, signed_headers, slash_body, start_bot
 from tests.rig import REGISTRY_PASSWORD, REGISTRY_USER, Rig, free_port, wait_for
@@ -343,6 +343,26 @@ def main() -> int:
     return 0
 
 
+RUNS = "## Every run of this bench"
+
+
+def runs(row: str) -> list[str]:
+    """The table of runs so far (kept from the last docs/bench-ack.md), this one added: on a
+    shared machine one run says little; the spread of runs says how much."""
+    previous = (DOCS / "bench-ack.md").read_text() if (DOCS / "bench-ack.md").exists() else ""
+    kept = previous.split(RUNS, 1)[1].lstrip("\n").split("\n\n", 1)[0] if RUNS in previous else ""
+    rows = [line for line in kept.splitlines() if line.startswith("| 20")]
+    return [
+        RUNS,
+        "",
+        "| when (UTC) | load before / after | median ratio | rounds within 2x "
+        "| dockhand p99 median ms | bare p99 median ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        *rows,
+        row,
+    ]
+
+
 def report(
     rounds: list[dict[str, object]],
     n: int,
@@ -419,6 +439,15 @@ def report(
         "burst of `ps -a`: about 0.55 ms for the front, 0.25 ms for the bare server; the rest "
         "is the work an ack does that the bare server does not (parse, policy, the channel's "
         "default host from Redis, the hand-over).",
+    ]
+    when = time.strftime("%Y-%m-%d %H:%M")
+    within = f"{sum(r <= TARGET_RATIO for r in ratios)}/{len(ratios)}"
+    lines += [
+        "",
+        *runs(
+            f"| {when} | {load[0]:.1f} / {load[1]:.1f} | {median_ratio:.2f} | {within} | "
+            f"{dockhand_p99:.1f} | {bare_p99:.1f} |"
+        ),
     ]
     if profile:
         lines += [
