@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -190,6 +191,13 @@ class FakeSlack:
         with self._lock:
             self.failures.setdefault(method, []).append((status, headers or {}))
 
+    def drop_next(self, method: str, after: float) -> None:
+        """Hold the next call of `method` for `after` seconds, then close the connection
+        without an answer and without doing anything (a gateway timing out before Slack
+        had it): the caller cannot tell, and must try again."""
+        with self._lock:
+            self.failures.setdefault(method, []).append((0, {"hold": str(after)}))
+
     def take_failure(self, path: str) -> tuple[int, dict[str, str]] | None:
         method = "response_url" if path.startswith("/response/") else path.removeprefix("/api/")
         with self._lock:
@@ -279,6 +287,11 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             if limited is not None:
                 fake.limited.append(call)
                 failure = limited
+            if failure is not None and failure[0] == 0:
+                time.sleep(float(failure[1]["hold"]))
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
             if failure is not None:
                 status, extra = failure
                 answer = {"ok": False, "error": "ratelimited" if status == 429 else "fatal_error"}

@@ -87,7 +87,7 @@ def start(
     )
 
 
-def test_429_runs_and_500s_deliver_each_result_and_alert_once(
+def test_429_runs_500s_and_a_cut_connection_deliver_each_result_and_alert_once(
     clean_engine: Engine, own_redis: RedisServer, fake_slack: FakeSlack, log_dir: Path, spool: Path
 ) -> None:
     bot = start(clean_engine, own_redis, fake_slack, log_dir, spool)
@@ -96,6 +96,7 @@ def test_429_runs_and_500s_deliver_each_result_and_alert_once(
         fake_slack.fail_many("chat.postMessage", 429, 4, {"Retry-After": "1"})
         fake_slack.fail_many("chat.postMessage", 500, 2)
         fake_slack.fail_many("chat.postMessage", 429, 2, {"Retry-After": "2"})
+        fake_slack.drop_next("chat.postMessage", 2.0)  # held, then cut without an answer
         names = [f"burst{n}" for n in range(6)]
         for name in names:
             send(bot, fake_slack, f"run -d --name {name} {TEST_IMAGE} sleep 300", name)
@@ -109,6 +110,7 @@ def test_429_runs_and_500s_deliver_each_result_and_alert_once(
         assert len(delivered(fake_slack, "dies died (exit code 3)")) == 1
         # Retry-After was honoured: after a 429 the same channel heard nothing for its wait.
         posts = fake_slack.find(lambda c: c.method == "chat.postMessage")
+        assert [c.status for c in posts].count(0) == 1  # the cut one was tried again
         for limited, following in itertools.pairwise(posts):
             channel = limited.body.get("channel")
             if limited.status == 429 and following.body.get("channel") == channel:
