@@ -20,6 +20,7 @@ from bot.confirmation import Confirmations
 from bot.credentials import Credentials, registry_lookup
 from bot.guards import spare_protected
 from bot.intake import check_command_text
+from bot.known_hosts import check_known_hosts
 from bot.logs import REQUEST_ID, new_request_id
 from bot.metrics import Metrics
 from bot.own_verbs import OwnState, own_verb
@@ -124,6 +125,8 @@ class Pipeline:
             command = parse(text, slack=slack)
             command = fleet.on_channel_host(command, text, requester, self.store, slack=slack)
             command, decision = fleet.authorize(self.policy, self.engines, command, requester)
+            named = fleet.names_host(text, slack=slack)
+            check_known_hosts(command, self.engines, named=named)
             if isinstance(command, Prune) and not self.policy.is_admin(requester, command.host):
                 command = spare_protected(command, self.policy.protected_label)
         except NotAllowed as exc:

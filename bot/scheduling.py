@@ -7,7 +7,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import redis
-from apscheduler.triggers.cron import CronTrigger
 
 from bot import messages
 from bot.parser import parse
@@ -15,12 +14,11 @@ from bot.policy import Decision, Policy, Requester
 from handlers.commands import PRUNE_KINDS, Mute, ScheduleAction, ScheduleList, SchedulePrune
 from handlers.errors import NotAllowed, UsageError
 from handlers.fleet import is_selector, select_hosts
+from handlers.intervals import mute_seconds
 from handlers.results import Result, Table, TableResult, TextResult
-from handlers.units import go_duration
 from jobs import authority
 from jobs.mutes import mute
 from jobs.schedules import ScheduleRecord, Schedules, parse_every
-from jobs.updates import parse_window
 
 
 class ScheduleCreated(TextResult):
@@ -178,17 +176,11 @@ def _add(
         raise NotAllowed(
             authority.two_person_message(authority.HEAL_VERB), rule=authority.TWO_PERSON_RULE
         )
-    try:
-        if command.cron is not None:
-            CronTrigger.from_crontab(command.cron)
-            record.cron = command.cron
-        else:
-            record.every_seconds = parse_every(str(command.every))
-    except ValueError as exc:
-        flag = "--cron" if command.cron is not None else "--every"
-        raise UsageError(
-            f'invalid argument for "{flag}" flag: {exc}', token=command.cron or command.every
-        ) from None
+    # --cron, --every and --window were checked when the command was parsed (SchedulePrune).
+    if command.cron is not None:
+        record.cron = command.cron
+    else:
+        record.every_seconds = parse_every(str(command.every))
     schedules.add(record)
     return ScheduleCreated(
         title=f"scheduled {record.describe()} (id {record.id})",
@@ -208,13 +200,6 @@ def _add_updates(
     dockhand.update=auto are also updated in it, which takes what `update-image` takes."""
     verbs = [authority.UPDATES_VERB]
     if command.window:
-        try:
-            parse_window(command.window)
-        except ValueError as exc:
-            raise UsageError(
-                f'invalid argument "{command.window}" for "--window" flag: {exc}',
-                token=command.window,
-            ) from None
         verbs.append(authority.UPDATE_VERB)
         record.window = command.window
     for verb in verbs:
@@ -281,14 +266,7 @@ def _list(schedules: Schedules, zone: ZoneInfo) -> TableResult:
 
 
 def _mute(command: Mute, store: redis.Redis) -> TextResult:
-    try:
-        seconds = go_duration(command.duration) / 1e9
-    except ValueError as exc:
-        raise UsageError(
-            f'invalid argument "{command.duration}" for "DURATION": {exc}', token=command.duration
-        ) from None
-    if seconds < 1:
-        raise UsageError("mute for at least 1s", token=command.duration)
+    seconds = mute_seconds(command.duration)  # checked when the command was parsed (Mute)
     mute(store, command.host, command.container, int(seconds))
     return TextResult(
         title=f"alerts about {command.container} muted for {command.duration}", text=""

@@ -14,7 +14,9 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from config.settings import LOCAL
-from handlers.units import nano_cpus, ram_in_bytes
+from handlers.errors import UsageError
+from handlers.intervals import check_crontab, mute_seconds, parse_every, parse_window
+from handlers.units import go_duration, nano_cpus, point_in_time, ram_in_bytes
 from handlers.values import (
     NetworkAttachment,
     PortBinding,
@@ -189,6 +191,64 @@ def _memory_swap(value: str) -> int:
     return -1 if value.strip() == "-1" else ram_in_bytes(value)
 
 
+# The checks below used to wait for the handler, after Slack's ack; a model makes them when
+# it is built, so a typo is answered at once. The words are the ones the handlers said.
+
+
+def _bind_sources(values: Any) -> Any:
+    """-v SOURCE:TARGET: a relative SOURCE would be resolved where the CLI runs, which for
+    chat is the bot's machine; the engine would read it as a volume name, or refuse it."""
+    for spec in values or []:
+        if isinstance(spec, str) and ":" in spec and spec.startswith((".", "~")):
+            raise UsageError(
+                f'invalid argument "{spec}" for "-v, --volume" flag: a relative host path '
+                "would be resolved on the bot's machine; give an absolute path",
+                token=spec,
+            )
+    return values
+
+
+def _tail(value: str) -> str:
+    """--tail: a number of lines, or `all` (the handler turns it into the number)."""
+    if value != "all" and not value.lstrip("-").isdigit():
+        raise ValueError('a number or "all"')
+    return value
+
+
+def _point_in_time(value: str | None) -> str | None:
+    """--since/--until: a duration before now, a unix time or an RFC 3339 time. Kept as typed:
+    a relative time is measured from when the command runs, not from when it was parsed."""
+    if value is not None:
+        point_in_time(value)
+    return value
+
+
+def _go_duration(value: str | None) -> str | None:
+    if value is not None:
+        go_duration(value)
+    return value
+
+
+def _window(value: str | None) -> str | None:
+    if value is not None:
+        parse_window(value)
+    return value
+
+
+def _mute_duration(value: str) -> str:
+    """A mute's DURATION, a positional: the CLI's words for a flag would misname it."""
+    try:
+        seconds = mute_seconds(value)
+    except ValueError as exc:
+        raise UsageError(f'invalid argument "{value}" for "DURATION": {exc}', token=value) from None
+    if seconds < 1:
+        raise UsageError("mute for at least 1s", token=value)
+    return value
+
+
+PointInTime = Annotated[str | None, AfterValidator(_point_in_time)]
+
+
 Bytes = Annotated[int | None, _text_or(ram_in_bytes)]
 
 
@@ -295,7 +355,9 @@ class RunContainer(Mutation):
     memory_reservation: Bytes = Field(None, title="--memory-reservation")
     shm_size: Bytes = Field(None, title="--shm-size")
     pids_limit: int | None = Field(None, title="--pids-limit")
-    volumes: list[str] = Field(default_factory=list, title="-v, --volume")
+    volumes: Annotated[list[str], AfterValidator(_bind_sources)] = Field(
+        default_factory=list, title="-v, --volume"
+    )
     mounts: Annotated[list[dict[str, Any]], _each(parse_mount)] = Field(
         default_factory=list, title="--mount"
     )
@@ -530,9 +592,9 @@ class ContainerLogs(Command):
     verb: Literal["container:logs"] = "container:logs"
     container: str
     timestamps: bool = False
-    tail: str = Field("all", title="-n, --tail")
-    since: str | None = Field(None, title="--since")
-    until: str | None = Field(None, title="--until")
+    tail: Annotated[str, AfterValidator(_tail)] = Field("all", title="-n, --tail")
+    since: PointInTime = Field(None, title="--since")
+    until: PointInTime = Field(None, title="--until")
 
 
 class Inspect(Command):
@@ -606,8 +668,8 @@ class ShowEvents(Command):
     now and --since to ten minutes before it."""
 
     verb: Literal["system:events"] = "system:events"
-    since: str | None = Field(None, title="--since")
-    until: str | None = Field(None, title="--until")
+    since: PointInTime = Field(None, title="--since")
+    until: PointInTime = Field(None, title="--until")
     filters: Filters = Field(default_factory=dict)
     format: str | None = Field(default=None, title="--format")
 
@@ -797,7 +859,8 @@ class ShowAudit(Command):
 
     verb: Literal["audit"] = "audit"
     user: str | None = None
-    since: str | None = Field(None, title="--since")
+    #: how long ago (a Go duration), not a point in time
+    since: Annotated[str | None, AfterValidator(_go_duration)] = Field(None, title="--since")
     filter_verb: str | None = Field(None, title="--verb")
     limit: int = Field(50, ge=1, le=500, title="-n, --limit")
 
@@ -823,7 +886,7 @@ class SchedulePrune(Mutation):
     channel: str | None = Field(None, title="--channel")
     autoheal: bool = False
     #: updates: when containers labelled dockhand.update=auto may be updated (HH:MM-HH:MM)
-    window: str | None = Field(None, title="--window")
+    window: Annotated[str | None, AfterValidator(_window)] = Field(None, title="--window")
 
     @model_validator(mode="after")
     def _when(self) -> SchedulePrune:
@@ -833,6 +896,16 @@ class SchedulePrune(Mutation):
             raise ValueError("health checks take --every")
         if self.task == "prune" and self.kind not in PRUNE_KINDS:
             raise ValueError(f"prune what? one of {', '.join(PRUNE_KINDS)}")
+        try:
+            if self.cron is not None:
+                check_crontab(self.cron)
+            else:
+                parse_every(str(self.every))
+        except ValueError as exc:
+            flag = "--cron" if self.cron is not None else "--every"
+            raise UsageError(
+                f'invalid argument for "{flag}" flag: {exc}', token=self.cron or self.every
+            ) from None
         return self
 
 
@@ -848,7 +921,7 @@ class ScheduleAction(Mutation):
 class Mute(Mutation):
     verb: Literal["alert:mute"] = "alert:mute"
     container: str
-    duration: str = Field("1h", title="DURATION")
+    duration: Annotated[str, AfterValidator(_mute_duration)] = Field("1h", title="DURATION")
 
 
 class DiskUsage(Command):

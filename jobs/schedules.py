@@ -28,6 +28,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from pydantic import BaseModel, Field
 
+from handlers.intervals import parse_every as parse_every  # as --every was checked
 from jobs.leader import LeaderLease, Spawn, thread_spawn
 
 log = logging.getLogger("dockhand.schedules")
@@ -296,12 +297,3 @@ class Schedules:
                 log.error("schedule %s was lost: the job store could not load it", record.id)
                 self.on_lost(record)
         return lost
-
-
-def parse_every(text: str) -> float:
-    from handlers.units import go_duration
-
-    seconds = go_duration(text) / 1e9
-    if seconds < 1:
-        raise ValueError("--every must be at least 1s")
-    return seconds

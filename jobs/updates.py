@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
-import re
-from datetime import datetime, time
+from datetime import datetime
 
 from config.policy import Requester
 from handlers.errors import NotAllowed
 from handlers.image_update import ImageUpdate
+from handlers.intervals import parse_window as parse_window  # the syntax --window was checked with
 from handlers.updates import ImageStatus, UpdateCheck
 from jobs.host import Host, Notice
 from jobs.schedules import ScheduleRecord
@@ -24,23 +24,6 @@ from jobs.tasks import _owner, _schedule, _stop
 log = logging.getLogger("dockhand.jobs")
 #: the stale images (container@digest) a schedule last announced
 ANNOUNCED = "dockhand:updates:{}"
-_WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
-
-
-def parse_window(text: str) -> tuple[time, time | None]:
-    """`HH:MM-HH:MM` (the end may be past midnight: 22:00-02:00; 24:00 is the end of the
-    day, None). Raises ValueError."""
-    match = _WINDOW.match(text)
-    if match is None:
-        raise ValueError("give the window as HH:MM-HH:MM, e.g. 02:00-04:00")
-    h1, m1, h2, m2 = (int(x) for x in match.groups())
-    if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2):
-        raise ValueError("hours go from 00 to 23 (24:00 for midnight), minutes to 59")
-    start = time(h1, m1)
-    end = None if h2 == 24 else time(h2, m2)
-    if start == end:
-        raise ValueError("the window is empty: its start and end are the same")
-    return start, end
 
 
 def in_window(window: str, now: datetime) -> bool:
