@@ -748,6 +748,14 @@ class PullImage(Mutation):
     platform: str | None = None
     long_running: ClassVar[bool] = True
 
+    @model_validator(mode="after")
+    def _one_tag_or_all(self) -> PullImage:
+        from handlers.registry import split_reference  # requests: loaded when pull is parsed
+
+        if self.all_tags and split_reference(self.name)[1] is not None:
+            raise UsageError("tag can't be used with --all-tags/-a", token=self.name)
+        return self
+
 
 class PushImage(Mutation):
     verb: Literal["image:push"] = "image:push"
@@ -760,6 +768,15 @@ class TagImage(Mutation):
     verb: Literal["image:tag"] = "image:tag"
     source: str
     target: str
+
+    @model_validator(mode="after")
+    def _no_digest(self) -> TagImage:
+        from handlers.registry import split_reference
+
+        tag = split_reference(self.target)[1]
+        if tag is not None and tag.startswith("sha256:"):
+            raise UsageError("refusing to create a tag with a digest reference", token=self.target)
+        return self
 
 
 class RemoveImages(Mutation):

@@ -146,9 +146,7 @@ def push_image(command: PushImage, client: docker.DockerClient, context: Context
 
 
 def tag_image(command: TagImage, client: docker.DockerClient) -> TagResult:
-    repository, tag = split_reference(command.target)
-    if tag is not None and tag.startswith("sha256:"):
-        raise UsageError("refusing to create a tag with a digest reference", token=command.target)
+    repository, tag = split_reference(command.target)  # not a digest: TagImage checked it
     client.api.tag(command.source, repository, tag=tag or "latest")
     image_id = client.api.inspect_image(command.target if tag else f"{repository}:latest")["Id"]
     return TagResult(

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from handlers.commands import Command, Filters, Mutation
+from handlers.commands import Command, Filters, Mutation, PointInTime
 from handlers.units import go_duration, nano_cpus, ram_in_bytes
 from handlers.values import check_extra_host, parse_mount, parse_network
 
@@ -323,7 +323,7 @@ class ServiceLogs(Command):
     verb: Literal["service:logs"] = "service:logs"
     service: str
     tail: str = Field("all", title="-n, --tail")
-    since: str | None = Field(None, title="--since")
+    since: PointInTime = Field(None, title="--since")  # checked before the ack
     timestamps: bool = False
     no_task_ids: bool = False
     no_trunc: bool = False

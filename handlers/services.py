@@ -537,13 +537,8 @@ def service_logs(command: ServiceLogs, client: docker.DockerClient) -> Container
         "timestamps": command.timestamps,
         "tail": command.tail,
     }
-    if command.since:
-        try:
-            kwargs["since"] = point_in_time(command.since)
-        except ValueError as exc:
-            raise UsageError(
-                f'invalid argument "{command.since}" for "--since" flag: {exc}'
-            ) from None
+    if command.since:  # its syntax was checked when the command was parsed (ServiceLogs)
+        kwargs["since"] = point_in_time(command.since)
     raw = api.service_logs(service["ID"], **kwargs)
     data = raw if isinstance(raw, bytes | str) else b"".join(raw)
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
