@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import SecretStr
 from slack_bolt import Ack, App, BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.http_retry import RetryHandler
@@ -26,19 +25,17 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.models.blocks import (
     ContextBlock,
-    InputBlock,
     MarkdownTextObject,
-    PlainTextInputElement,
-    PlainTextObject,
 )
-from slack_sdk.models.views import View
 
 import jobs.context
 from bot import messages, redaction, response_urls, sharing
 from bot.dedupe import Seen, command_key, interactivity_middleware
 from bot.delivery import SlackCalls
+from bot.delivery_wiring import wire_delivery
 from bot.dispatch import Dispatch, request_key
 from bot.home import home_view
+from bot.login_modal import LOGIN_VIEW, login_view, submitted, submitted_login
 from bot.logs import REQUEST_ID, new_request_id, remember_secrets
 from bot.metrics import Metrics
 from bot.outbox import Outbox
@@ -57,7 +54,6 @@ from handlers.progress import ProgressReport
 from handlers.registry import DOCKER_HUB
 
 log = logging.getLogger("dockhand.slack")
-LOGIN_VIEW = "dockhand.login"
 
 
 def retry_handlers(metrics: Metrics | None = None) -> list[RetryHandler]:
@@ -101,56 +97,9 @@ def build_app(runtime: Runtime) -> App:
     )
     redaction.configure(settings.secret_names)
     slack = SlackFrontEnd(runtime, client)
-    runtime.notifier = slack.notify
-    # A crash loop's one alert, replaced as deaths add up (bot/alerts.py).
-    runtime.editor = lambda channel, ts, reply: slack.dispatch.edit(
-        channel, ts, reply.chat_text, reply.blocks, f"edit:{ts}:{uuid.uuid4().hex}"
-    )
-    outbox = slack.outbox
-
-    def start_outbox() -> None:
-        runtime.supervisor.spawn(outbox.name, outbox.run, outbox.stopped)
-
-        def stop_outbox() -> None:
-            # Last of all (added once the rest is wired): what the drain and the other
-            # parts' stops put in the outbox still goes, within a short grace.
-            left = outbox.drain(min(10.0, settings.shutdown_grace))
-            outbox.stop()
-            if left:
-                log.warning("%d message(s) left for Slack in the outbox at shutdown", left)
-
-        runtime.on_stop.append(stop_outbox)
-
-    runtime.on_start.append(start_outbox)
+    wire_delivery(runtime, slack)
     # Clicks and modal submissions Slack resends (or anyone replays) run once, as commands do.
     app.use(interactivity_middleware(slack.seen))
-    audit = runtime.pipeline.audit
-    if audit is not None:
-        # Entries Redis cannot take wait in the spool (on disk with DOCKHAND_SPOOL_DIR) and
-        # are written by the outbox's sender once it is back.
-        audit.use_spool(Spool(settings.spool_dir, settings.spool_max, "audit"))
-
-        def flush_audit() -> None:
-            audit.flush()
-
-        outbox.chores.append(flush_audit)
-    if runtime.schedules is not None and settings.redis_url:
-        # A Redis that comes back empty takes the schedules with it: said in their channels.
-        from bot.epoch import StoreEpoch
-
-        def tell(channel: str, reply: Reply, thread_ts: str | None, key: str) -> None:
-            slack.dispatch.notify(channel, reply, thread_ts, key, wait=0)
-
-        epoch = StoreEpoch(runtime.store, runtime.schedules, tell, settings.spool_dir)
-        outbox.chores.append(epoch.chore)
-    document = runtime.pipeline.policy.document
-    if document is not None and document.audit_channel and runtime.pipeline.audit is not None:
-        channel = document.audit_channel
-
-        def mirror(fields: dict[str, str]) -> None:
-            slack.dispatch.mirror_audit(channel, fields)
-
-        runtime.pipeline.audit.mirror = mirror
 
     app.command(settings.slash_command)(slack.on_command)
     app.action({"action_id": _prefix(RUN_ACTION)})(slack.on_run_action)
@@ -526,29 +475,7 @@ class SlackFrontEnd:
         command = prepared.command
         assert isinstance(command, Login)
         server = command.server or DOCKER_HUB
-        metadata = json.dumps({"t": prepared.text, "c": prepared.requester.channel})
-        view = View(
-            type="modal",
-            callback_id=LOGIN_VIEW,
-            private_metadata=metadata,
-            title=PlainTextObject(text="Registry login"),
-            submit=PlainTextObject(text="Log in"),
-            close=PlainTextObject(text="Cancel"),
-            blocks=[
-                InputBlock(
-                    block_id="username",
-                    label=PlainTextObject(text=f"Username for {server}"),
-                    element=PlainTextInputElement(
-                        action_id="value", initial_value=command.username or None
-                    ),
-                ),
-                InputBlock(
-                    block_id="password",
-                    label=PlainTextObject(text="Password or token"),
-                    element=PlainTextInputElement(action_id="value"),
-                ),
-            ],
-        )
+        view = login_view(server, command.username, prepared.text, prepared.requester.channel)
         # A trigger_id lives 3 seconds: one try, no outbox.
         opened = self.calls.call("views.open", trigger_id=body["trigger_id"], view=view.to_dict())
         if not opened.ok:
@@ -556,22 +483,17 @@ class SlackFrontEnd:
 
     def on_login_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         ack()
-        meta = json.loads(view.get("private_metadata") or "{}")
-        values = view["state"]["values"]
-        requester = self.requester(body["user"]["id"], meta.get("c", ""))
+        text, channel = submitted(view)
+        requester = self.requester(body["user"]["id"], channel)
         pipeline = self.runtime.pipeline
         try:
-            prepared = pipeline.prepare(str(meta.get("t", "login")), requester)
+            prepared = pipeline.prepare(text, requester)
         except Exception as exc:
             self.respond(pipeline.failure(exc, "login"), requester, "")
             return
         command = prepared.command
         assert isinstance(command, Login)
-        auth = RegistryAuth(
-            server=command.server or DOCKER_HUB,
-            username=values["username"]["value"]["value"],
-            password=SecretStr(values["password"]["value"]["value"]),
-        )
+        auth = submitted_login(view, command.server or DOCKER_HUB)
         self.submit(self._finish_login, prepared, auth)
 
     def _finish_login(self, prepared: Prepared, auth: RegistryAuth) -> None:
