@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -76,6 +77,14 @@ class Bot:
 
     def post(self, body: str, headers: dict[str, str]) -> requests.Response:
         return requests.post(self.events_url, data=body.encode(), headers=headers, timeout=10)
+
+    @property
+    def worker_pid(self) -> int:
+        """The worker process `serve` started (named in its log): it runs the Docker work,
+        the scheduler and its lease; this process only acks (bot/front.py)."""
+        found = re.findall(r"worker process (\d+) started", self.log.read_text())
+        assert found, "the worker's start is not in the log"
+        return int(found[-1])
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import time
 from collections.abc import Iterator
@@ -23,12 +22,10 @@ ACK_BUDGET = 3.0
 
 
 def worker_of(bot: Bot) -> int:
-    """The worker process `dockhand serve` started (a child of it, named in its log)."""
-    found = re.findall(r"worker process (\d+) started", bot.log.read_text())
-    assert found, "the worker's start is not in the log"
+    """The worker process `dockhand serve` started: named in its log, and its child."""
     pid = bot.process.pid
-    assert found[-1] in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return int(found[-1])
+    assert str(bot.worker_pid) in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return bot.worker_pid
 
 
 def gone(pid: int) -> bool:

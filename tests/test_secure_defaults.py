@@ -78,12 +78,12 @@ def test_viewer_may_list_and_the_named_admin_may_act(
     fresh_bot: Bot, fake_slack: FakeSlack, clean_engine: Engine
 ) -> None:
     clean_engine.cli("create", "--name", "listed", TEST_IMAGE)
-    assert "running" in slash(fresh_bot, fake_slack, "ps -a", "ps", VIEWER)["text"]
+    assert ": received" in slash(fresh_bot, fake_slack, "ps -a", "ps", VIEWER)["text"]
     listed = fake_slack.wait_for(lambda c: c.path == "/response/ps" and "blocks" in c.body)
     assert "listed" in json.dumps(listed.body["blocks"])
 
     text = f"run -d --name by-admin {TEST_IMAGE} sleep 60"
-    assert "running" in slash(fresh_bot, fake_slack, text, "run", ADMIN)["text"]
+    assert ": received" in slash(fresh_bot, fake_slack, text, "run", ADMIN)["text"]
     fake_slack.wait_for(lambda c: "by-admin" in json.dumps(c.body), 20)
     assert "by-admin" in clean_engine.cli("ps", "--format", "{{.Names}}").stdout
 
