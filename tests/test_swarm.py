@@ -383,10 +383,12 @@ def test_failing_tasks_and_a_drained_node_are_found_once(swarm: Swarm, pipeline:
         assert failing.name == "crash" and failing.exit_code == 3
         assert failing.restart_count is not None and failing.restart_count >= 2
         assert "keeps failing" in finding_line(failing) and "exit code 3" in finding_line(failing)
-        degraded = [f for f in found if f.kind == "service-degraded"]
-        assert [f.name for f in degraded] == ["crash"] and degraded[0].desired == 1
+        # Other tests' services (the module's `web`) may dip while nodes change: only
+        # what this test made is judged here.
+        degraded = [f for f in found if f.kind == "service-degraded" and f.name == "crash"]
+        assert len(degraded) == 1 and degraded[0].desired == 1
         a_pass()
-        assert [f.kind for f in found].count("task-failing") == 1  # said once a spell
+        assert [(f.kind, f.name) for f in found].count(("task-failing", "crash")) == 1
         status, _, err = do(pipeline, f"node update --availability drain {worker}")
         assert status == 0, err
         drained = a_pass()
