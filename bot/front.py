@@ -264,9 +264,10 @@ def serve_forever(settings: Settings, bind: str, port: int) -> int:
         threading.Thread(target=wind_down, name="dockhand-drain", daemon=True).start()
 
     def watch_worker() -> None:
-        code = worker.join()
+        worker.ended()
         if stopping.is_set():
-            return
+            return  # a shutdown: wind_down reaps it
+        code = worker.join(5)
         log.error("the worker process exited (status %s): stopping", code)
         status[0] = 1
         stopping.set()

@@ -26,6 +26,7 @@ from __future__ import annotations
 import itertools
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import queue
 import signal
@@ -131,6 +132,11 @@ class WorkerProcess:
     def join(self, timeout: float | None = None) -> int | None:
         self.process.join(timeout)
         return self.process.exitcode
+
+    def ended(self, timeout: float | None = None) -> bool:
+        """Wait until the worker has exited, without reaping it (join does that, in one
+        thread only: two threads reaping one child race for its status)."""
+        return bool(multiprocessing.connection.wait([self.process.sentinel], timeout))
 
     def close(self) -> None:
         self._outgoing.put(None)
