@@ -17,7 +17,7 @@ def received(text: str) -> str:
     typed text is escaped: it is the user's, not Dockhand's wording."""
     from bot.text import clip
 
-    shown = clip(text, 500)
+    shown: str = clip(text, 500)
     # A backtick at its end would run into the closing one and make a fence: kept apart.
     shown += "\u200b" if shown.endswith("`") else ""
     return f"`/docker {shown}`: received, the answer follows below"
