@@ -37,6 +37,15 @@ class EngineReferences:
     def network(self, name: str) -> dict[str, Any] | None:
         return self._lookup("network", name)
 
+    def image(self, name: str) -> dict[str, Any] | None:
+        key = ("image", name)
+        if key not in self._seen:
+            try:
+                self._seen[key] = dict(self.api.inspect_image(name))
+            except docker.errors.NotFound:
+                self._seen[key] = None  # pulled later: the create is checked again then
+        return self._seen[key]
+
     def data_root(self) -> str:
         if self._data_root is None:
             self._data_root = str(self.api.info().get("DockerRootDir") or "")

@@ -158,6 +158,10 @@ class References(Protocol):
 
     def network(self, name: str) -> dict[str, Any] | None: ...
 
+    def image(self, name: str) -> dict[str, Any] | None:
+        """The local image a create names (None when it still has to be pulled)."""
+        ...
+
     def data_root(self) -> str:
         """The engine's own DockerRootDir: every container's files and volumes are in it."""
         ...
@@ -869,6 +873,11 @@ def check_create(check: Check, body: Mapping[str, Any]) -> None:
     """POST /containers/create: Config, HostConfig and NetworkingConfig, every field."""
     config = {k: v for k, v in body.items() if k not in ("HostConfig", "NetworkingConfig")}
     check_section(check, config, CONFIG_FIELDS, "Config")
+    image = check.refs.image(str(body["Image"])) if check.refs and body.get("Image") else None
+    if image is not None:
+        # The engine merges the image's labels into the container's: an image carrying the
+        # label would make a container Dockhand's own, as `-l` from chat may not.
+        _own_labels(check, (image.get("Config") or {}).get("Labels"), "Config.Image labels")
     host = body.get("HostConfig") or {}
     check_section(check, host, HOST_CONFIG_FIELDS, "HostConfig")
     check_caps(check, host, whole=True)

@@ -112,6 +112,9 @@ class Engine:
     def network(self, name: str) -> dict[str, Any] | None:
         return self.objects.get(f"n_{name}")
 
+    def image(self, name: str) -> dict[str, Any] | None:
+        return self.objects.get(f"i_{name}")
+
     def data_root(self) -> str:
         return "/var/lib/docker"
 

@@ -1,0 +1,340 @@
+"""Wave 4's new surfaces attacked as a non-admin typing chat text: exec (an operator a policy
+gives `container:exec`), many hosts (an operator bound to `staging*` only) and Swarm services.
+Each escape is refused and leaves the engine as it was; beside them, the legitimate use of
+the same verbs still works. Objects made with the docker CLI stand in for what a host
+already has (tests/test_escapes.py does the same for run/create)."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterator
+from pathlib import Path
+
+import fakeredis
+import pytest
+
+from bot.audit import Audit
+from bot.pipeline import Pipeline
+from bot.policy import Policy, Requester
+from config.policy import load_policy
+from handlers.engines import Engines
+from tests.rig import TEST_IMAGE, Engine, Rig
+from tests.swarm_rig import Swarm, start_swarm
+from tests.test_escapes import state
+
+OPERATOR = Requester("U_OP", "C_W4")
+PREFIX = "w4-"
+CONTAINERS = [
+    ("privy", ["--privileged"]),
+    ("agent", ["--pid", "host"]),
+    ("capped", ["--cap-add", "SYS_ADMIN"]),
+    ("redis", ["--label", "dockhand.internal=true"]),
+    ("plain", []),
+]
+
+
+@pytest.fixture(scope="module")
+def made(engine: Engine) -> Iterator[Engine]:
+    for name, args in CONTAINERS:
+        # This machine's engine cannot start what needs every capability: made, not started
+        # (the check comes before the engine would say it is not running).
+        verb = ["create"] if name in ("privy", "capped") else ["run", "-d"]
+        engine.cli(*verb, "--name", f"{PREFIX}{name}", *args, TEST_IMAGE, "sleep", "300")
+    # The engine's own socket, bound by a container made elsewhere (the rig's socket path).
+    socket = engine.url.removeprefix("unix://")
+    engine.cli("run", "-d", "--name", f"{PREFIX}sock", "-v", f"{socket}:/var/run/docker.sock",
+               TEST_IMAGE, "sleep", "300")  # fmt: skip
+    yield engine
+    for name in [n for n, _ in CONTAINERS] + ["sock"]:
+        engine.cli("rm", "-f", f"{PREFIX}{name}", check=False)
+
+
+def _pipeline(engine: Engine, tmp_path: Path, policy: str, hosts: list[str]) -> Pipeline:
+    policy_file = tmp_path / "policy.yml"
+    policy_file.write_text(policy)
+    return Pipeline(
+        Engines({host: engine.url for host in hosts}, timeout=60),
+        Policy(load_policy(policy_file)),
+        audit=Audit(fakeredis.FakeRedis()),
+    )
+
+
+@pytest.fixture
+def shell(made: Engine, tmp_path: Path) -> Iterator[Pipeline]:
+    """An operator a policy role gives exec, as README's Safety section describes."""
+    made_pipeline = _pipeline(
+        made,
+        tmp_path,
+        "bindings:\n  - {role: operator, users: [U_OP]}\n  - {role: shell, users: [U_OP]}\n"
+        'roles:\n  shell: ["container:exec"]\n',
+        ["local"],
+    )
+    yield made_pipeline
+    made_pipeline.engines.close()
+
+
+def exec_ids(engine: Engine) -> dict[str, int]:
+    """How many execs each container has had: an exec that ran leaves its ID behind."""
+    api = engine.client().api
+    return {
+        c["Names"][0]: len(api.inspect_container(c["Id"]).get("ExecIDs") or [])
+        for c in api.containers(all=True)
+    }
+
+
+EXEC_ESCAPES = [
+    ("exec w4-privy id", "Privileged"),
+    ("exec w4-agent id", "PidMode"),
+    ("exec w4-capped id", "CapAdd"),
+    ("exec w4-sock id", "socket"),
+    ("exec w4-redis id", "dockhand.internal"),
+    ("exec --privileged w4-plain id", "Privileged"),
+    ("exec -u root --privileged w4-plain id", "Privileged"),
+    ("exec -it w4-plain id", "no terminal"),
+]
+
+
+@pytest.mark.parametrize(("text", "said"), EXEC_ESCAPES)
+def test_exec_escape_is_refused(shell: Pipeline, made: Engine, text: str, said: str) -> None:
+    before = exec_ids(made)
+    reply = shell.run(text, OPERATOR, confirmed=True)
+    assert not reply.ok and said in reply.text, reply.text
+    assert exec_ids(made) == before
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "exec 'w4-privy/exec?x=' id",
+        "exec 'w4-privy/../w4-privy' id",
+        "exec 'w4-agent?x=' id",
+    ],
+)
+def test_exec_target_is_one_path_segment(shell: Pipeline, made: Engine, text: str) -> None:
+    before = exec_ids(made)
+    reply = shell.run(text, OPERATOR, confirmed=True)
+    assert not reply.ok, reply.text
+    assert exec_ids(made) == before
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "exec w4-plain echo hello-w4",
+        "exec -u 0 -e A=1 -w / w4-plain sh -c 'echo hello-w4 $A'",
+        "exec -d w4-plain sh -c 'echo hello-w4'",
+    ],
+)
+def test_exec_that_is_safe_still_runs(shell: Pipeline, text: str) -> None:
+    reply = shell.run(text, OPERATOR, confirmed=True)
+    assert reply.ok, reply.text
+
+
+def test_an_image_label_does_not_make_a_container_dockhands_own(
+    shell: Pipeline, made: Engine
+) -> None:
+    """`-l dockhand.internal` is refused from chat; an image carrying the label (pushed to an
+    allowed registry, or the newer image an update-image recreates on) must be refused as
+    well, or the container it makes is one no one may stop or remove from chat."""
+    image = "w4/own:1"
+    made.import_busybox(image, changes=["LABEL dockhand.internal=true", 'CMD ["/bin/sh"]'])
+    before = state(made)
+    try:
+        reply = shell.run(f"run -d --name w4-own {image} sleep 300", OPERATOR, confirmed=True)
+        assert not reply.ok and "dockhand.internal" in reply.text, reply.text
+        assert state(made) == before
+    finally:
+        made.cli("rm", "-f", "w4-own", check=False)
+        made.cli("rmi", "-f", image, check=False)
+
+
+# --- many hosts: an operator bound to staging only -----------------------------------------
+
+STAGING_ONLY = (
+    "default_role: viewer\nbindings:\n  - {role: operator, users: [U_OP], hosts: ['staging*']}\n"
+)
+
+
+@pytest.fixture
+def fleet(made: Engine, tmp_path: Path) -> Iterator[Pipeline]:
+    # Both names are the same engine: what reaches it as prod is what matters.
+    made_pipeline = _pipeline(made, tmp_path, STAGING_ONLY, ["staging", "prod"])
+    yield made_pipeline
+    made_pipeline.run("use --unset", OPERATOR)
+    made_pipeline.engines.close()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "-H prod stop -t 1 w4-plain",
+        "--host=prod stop -t 1 w4-plain",
+        "-H all stop -t 1 w4-plain",
+        "-H 'p*' stop -t 1 w4-plain",
+        "-H '*' stop -t 1 w4-plain",
+        "-H '[ps]*' stop -t 1 w4-plain",
+        f"-H prod run -d --name w4-new {TEST_IMAGE} sleep 1",
+        "-H prod volume create w4-vol",
+        "-H prod network create w4-net",
+    ],
+)
+def test_staging_operator_cannot_change_prod(fleet: Pipeline, made: Engine, text: str) -> None:
+    before = state(made)
+    reply = fleet.run(text, OPERATOR, confirmed=True)
+    assert not reply.ok, reply.text
+    assert state(made) == before
+
+
+def test_use_prod_does_not_lend_staging_rights(fleet: Pipeline, made: Engine) -> None:
+    """Whatever `use prod` answers, a command that names no host then runs on prod and is
+    judged there."""
+    fleet.run("use prod", OPERATOR)
+    before = state(made)
+    for text in ("stop -t 1 w4-plain", f"run -d --name w4-new {TEST_IMAGE} sleep 1"):
+        reply = fleet.run(text, OPERATOR, confirmed=True)
+        assert not reply.ok, reply.text
+    assert state(made) == before
+
+
+def test_staging_operator_still_works_on_staging(fleet: Pipeline, made: Engine) -> None:
+    made_name = f"{PREFIX}staged"
+    reply = fleet.run(
+        f"-H staging run -d --name {made_name} -m 64m {TEST_IMAGE} sleep 300",
+        OPERATOR,
+        confirmed=True,
+    )
+    try:
+        assert reply.ok, reply.text
+        assert fleet.run("-H all ps -a", OPERATOR).ok  # reads may fan out over both
+        prod_read = fleet.run(f"-H prod inspect {made_name}", OPERATOR)
+        assert prod_read.ok, prod_read.text  # viewer on prod
+    finally:
+        made.cli("rm", "-f", made_name, check=False)
+
+
+def test_a_quoted_command_stays_one(shell: Pipeline) -> None:
+    # shlex round trip of a hostile argument: it is the command's argument, not a flag.
+    reply = shell.run(shlex.join(["exec", "w4-plain", "echo", "--privileged"]), OPERATOR)
+    assert reply.ok and "--privileged" in reply.text, reply.text
+
+
+# --- Swarm: the check sees the manager, tasks run on any node ------------------------------
+
+
+@pytest.fixture(scope="module")
+def swarm(rig: Rig) -> Iterator[Swarm]:
+    made_swarm = start_swarm(rig)
+    try:
+        yield made_swarm
+    finally:
+        made_swarm.remove_services()
+        made_swarm.leave()
+        made_swarm.worker.stop()
+        made_swarm.manager.stop()
+
+
+@pytest.fixture(scope="module")
+def ops(swarm: Swarm, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    made_pipeline = _pipeline(
+        swarm.manager,
+        tmp_path_factory.mktemp("w4-swarm"),
+        "bindings:\n  - {role: operator, users: [U_OP]}\n",
+        ["local"],
+    )
+    yield made_pipeline
+    made_pipeline.engines.close()
+
+
+def services(swarm: Swarm) -> list[str]:
+    return sorted(s["Spec"]["Name"] for s in swarm.manager.client().api.services())
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="named volumes are looked up on the manager only; a worker's own volume of that "
+    "name (a bind of /etc, Dockhand's Redis data) is what its task mounts",
+)
+def test_a_service_cannot_mount_a_workers_bind_volume(swarm: Swarm, ops: Pipeline) -> None:
+    swarm.worker.cli("volume", "create", "-o", "type=none", "-o", "o=bind", "-o",
+                     "device=/etc", "w4-etc")  # fmt: skip
+    try:
+        before = services(swarm)
+        reply = ops.run(
+            "service create -d --name w4-etc --constraint node.role==worker "
+            f"--mount src=w4-etc,dst=/x {TEST_IMAGE} sleep 300",
+            OPERATOR,
+            confirmed=True,
+        )
+        assert not reply.ok and "w4-etc" in reply.text, reply.text
+        assert services(swarm) == before
+    finally:
+        swarm.remove_services()
+        swarm.worker.cli("volume", "rm", "-f", "w4-etc", check=False)
+
+
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        ("--mount type=bind,src=/,dst=/host", "`/`"),
+        ("--mount type=bind,source=/var/run/docker.sock,target=/s", "docker.sock"),
+        (
+            "--mount type=volume,dst=/x,volume-opt=type=none,volume-opt=o=bind,volume-opt=device=/etc",
+            "/etc",
+        ),
+        ("--cap-add SYS_ADMIN", "SYS_ADMIN"),
+        ("--cap-add ALL", "ALL"),
+        ("--network host", "host"),
+        ("--sysctl kernel.core_pattern=x", "kernel.core_pattern"),
+        ("--container-label dockhand.internal=1", "dockhand.internal"),
+        ("--label dockhand.internal=1", "dockhand.internal"),
+        ("--generic-resource gpu=1", "generic-resource"),
+        ("--log-driver syslog", "syslog"),
+        ("--with-registry-auth", "with-registry-auth"),
+        ("--credential-spec file://x", "credential-spec"),
+        ("--mode global --cap-add NET_ADMIN", "NET_ADMIN"),
+    ],
+)
+def test_service_escape_is_refused(swarm: Swarm, ops: Pipeline, flags: str, said: str) -> None:
+    before = services(swarm)
+    reply = ops.run(f"service create -d --name w4-bad {flags} {TEST_IMAGE} sleep 300", OPERATOR)
+    assert not reply.ok and said in reply.text, reply.text
+    assert services(swarm) == before
+
+
+def test_service_update_and_rollback_cannot_swap_in_an_unchecked_spec(
+    swarm: Swarm, ops: Pipeline
+) -> None:
+    """Made elsewhere with SYS_ADMIN, then changed elsewhere to a harmless spec: its
+    PreviousSpec is the refused one, so an operator's rollback is refused; so are updates
+    that keep what the service has."""
+    manager = swarm.manager
+    manager.cli("service", "create", "-d", "--name", "w4-svc", "--replicas", "0",
+                "--cap-add", "SYS_ADMIN", TEST_IMAGE, "sleep", "300")  # fmt: skip
+    try:
+        refused = ops.run("service update -d --args 'sleep 1' w4-svc", OPERATOR)
+        assert not refused.ok and "SYS_ADMIN" in refused.text, refused.text
+        manager.cli("service", "update", "-d", "--cap-drop", "SYS_ADMIN", "w4-svc")  # fmt: skip
+        spec = manager.client().api.inspect_service("w4-svc")
+        assert "CapabilityAdd" in spec["PreviousSpec"]["TaskTemplate"]["ContainerSpec"]
+        for text in ("service rollback -d w4-svc", "service update -d --rollback w4-svc"):
+            before = manager.client().api.inspect_service("w4-svc")["Version"]
+            reply = ops.run(text, OPERATOR, confirmed=True)
+            assert not reply.ok and "SYS_ADMIN" in reply.text, reply.text
+            assert manager.client().api.inspect_service("w4-svc")["Version"] == before
+        fine = ops.run("service update -d --env-add A=1 w4-svc", OPERATOR)
+        assert fine.ok, fine.text
+    finally:
+        swarm.remove_services()
+
+
+def test_a_plain_service_still_runs(swarm: Swarm, ops: Pipeline) -> None:
+    reply = ops.run(
+        f"service create -d --name w4-ok --replicas 1 --mount type=volume,dst=/data "
+        f"--env A=1 --limit-memory 64m {TEST_IMAGE} sleep 300",
+        OPERATOR,
+    )
+    try:
+        assert reply.ok, reply.text
+        assert ops.run("service scale -d w4-ok=2", OPERATOR).ok
+    finally:
+        swarm.remove_services()
