@@ -99,10 +99,10 @@ def authorize(
     allow the verb on at least one of them; the others are answered as refused rows."""
     verb = str(getattr(command, "verb", ""))
     if isinstance(command, UseHost) and command.name and not is_selector(command.name):
-        # Pointing a channel at a host is judged on that host.
-        decision = policy.decide(verb, requester, host=command.name)
-        if decision.allowed:
-            return command, decision
+        # Pointing a channel at a host is judged on that host only: it sends everyone's next
+        # command there (a denial names the rule, as a command run on that host would).
+        _, decision = policy.authorize(command.model_copy(update={"host": command.name}), requester)
+        return command, decision
     if isinstance(command, ListHosts):
         # The listing is about every host: any host the requester may list on will do.
         for host in engines.names:

@@ -196,6 +196,26 @@ def test_use_prod_does_not_lend_staging_rights(fleet: Pipeline, made: Engine) ->
     assert state(made) == before
 
 
+def test_use_points_a_channel_only_at_a_host_one_may_use(made: Engine, tmp_path: Path) -> None:
+    """`use prod` sends everyone's next command in the channel to prod: it is judged on
+    prod, not on the host the channel was on (here local, where the operator may use it)."""
+    pipeline = _pipeline(
+        made,
+        tmp_path,
+        "bindings:\n  - {role: operator, users: [U_OP], hosts: ['staging*', local]}\n",
+        ["local", "staging", "prod"],
+    )
+    try:
+        refused = pipeline.run("use prod", OPERATOR)
+        assert not refused.ok, refused.text
+        assert pipeline.run("use", OPERATOR).text.count("prod") == 0
+        fine = pipeline.run("use staging", OPERATOR)
+        assert fine.ok, fine.text
+    finally:
+        pipeline.run("use --unset", OPERATOR)
+        pipeline.engines.close()
+
+
 def test_staging_operator_still_works_on_staging(fleet: Pipeline, made: Engine) -> None:
     made_name = f"{PREFIX}staged"
     reply = fleet.run(
@@ -278,7 +298,8 @@ def test_a_service_cannot_mount_a_workers_bind_volume(swarm: Swarm, ops: Pipelin
         ("--mount type=bind,src=/,dst=/host", "`/`"),
         ("--mount type=bind,source=/var/run/docker.sock,target=/s", "docker.sock"),
         (
-            "--mount type=volume,dst=/x,volume-opt=type=none,volume-opt=o=bind,volume-opt=device=/etc",
+            "--mount type=volume,dst=/x,volume-opt=type=none,volume-opt=o=bind,"
+            "volume-opt=device=/etc",
             "/etc",
         ),
         ("--cap-add SYS_ADMIN", "SYS_ADMIN"),
