@@ -9,33 +9,15 @@ from collections.abc import Mapping
 from bot import messages
 from bot.safety import INTERNAL_LABEL
 from handlers.errors import NotAllowed
+from handlers.verbs import protected_verbs, protects_target
 
-#: verbs whose targets the protection rule applies to
-PROTECTED_VERBS = frozenset(
-    {
-        "container:stop",
-        "container:rm",
-        "container:kill",
-        "container:restart",
-        "container:pause",
-        "container:update",
-        "container:rename",
-        # A command run inside is more than a change to it: a protected container's secrets
-        # and files are for admins, whatever a policy grants exec to.
-        "container:exec",
-        "container:update-image",
-        "network:connect",
-        "network:disconnect",
-        "service:update",
-        "service:scale",
-        "service:rollback",
-        "service:rm",
-    }
-)
+#: verbs whose targets the protection rule applies to: those whose command model says it
+#: protects its target (its `protects_target`, handlers/commands.py)
+PROTECTED_VERBS = protected_verbs()
 
 
 def guards_targets(verb: str) -> bool:
-    return verb in PROTECTED_VERBS
+    return protects_target(verb)
 
 
 def refuse_protected(targets: Mapping[str, Mapping[str, str]], label: str) -> None:

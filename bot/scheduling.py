@@ -16,6 +16,7 @@ from handlers.errors import NotAllowed, UsageError
 from handlers.fleet import is_selector, select_hosts
 from handlers.intervals import mute_seconds
 from handlers.results import Result, Table, TableResult, TextResult
+from handlers.verbs import past_tense
 from jobs import authority
 from jobs.mutes import mute
 from jobs.schedules import ScheduleRecord, Schedules, parse_every
@@ -94,9 +95,8 @@ def schedule_command(
     if action == "resume" and record.stopped:
         record.stopped = ""  # allowed again: a later loss of authority is news again
         schedules.save(record)
-    words = {"pause": "paused", "resume": "resumed", "run": "running now"}
     return TextResult(
-        title=f"schedule {record.id} {words[action]}: {record.describe()}",
+        title=f"schedule {record.id} {past_tense(command.verb)}: {record.describe()}",
         text=_next(schedules, record.id, zone),
     )
 

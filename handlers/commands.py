@@ -8,7 +8,7 @@ messages; a field's `title` is the flag a user typed, so errors can name it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -253,6 +253,11 @@ Bytes = Annotated[int | None, _text_or(ram_in_bytes)]
 
 
 class Command(BaseModel):
+    """A command model. Its facts are class attributes, read by every table that needs them
+    (handlers/verbs.py gathers them by verb). A model that serves several verbs
+    (ContainerAction: stop, kill, restart...) gives a fact per verb: a set of the verbs it
+    holds for, or a mapping from verb to word; True or one word holds for all its verbs."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     #: the engine to run against, by configured host name
@@ -261,6 +266,13 @@ class Command(BaseModel):
     changes_state: ClassVar[bool] = False
     #: pull, push and prune report progress while they run
     long_running: ClassVar[bool] = False
+    #: a protected target (the policy's label, Dockhand's own containers) is for admins only
+    #: (bot/protection.py; handlers/targets.py names the targets)
+    protects_target: ClassVar[bool | frozenset[str]] = False
+    #: it (re)starts containers: each one passes the safety check's container.start first
+    starts_containers: ClassVar[bool | frozenset[str]] = False
+    #: what it did, as a result says it ("stopped: web"); empty: the verb's own word
+    past_tense: ClassVar[str | Mapping[str, str]] = ""
 
 
 class Mutation(Command):
@@ -312,6 +324,8 @@ class RunContainer(Mutation):
     """`run` and `create`: everything the Engine's create call takes, in the CLI's terms."""
 
     verb: Literal["container:run", "container:create"] = "container:run"
+    past_tense = {"container:create": "created"}
+    starts_containers = frozenset({"container:run"})
     image: str
     command: list[str] = Field(default_factory=list)
     detach: bool = False
@@ -575,6 +589,20 @@ class ContainerAction(Mutation):
         "container:pause",
         "container:unpause",
     ]
+    protects_target = frozenset(
+        {"container:stop", "container:rm", "container:kill", "container:restart", "container:pause"}
+    )
+    #: start and unpause run a container again; restart stops it first: it is protected too
+    starts_containers = frozenset({"container:start", "container:restart", "container:unpause"})
+    past_tense = {
+        "container:start": "started",
+        "container:stop": "stopped",
+        "container:restart": "restarted",
+        "container:kill": "killed",
+        "container:rm": "removed",
+        "container:pause": "paused",
+        "container:unpause": "unpaused",
+    }
     containers: list[str] = Field(min_length=1)
     time: int | None = Field(None, title="-t, --time")
     signal: str | None = Field(None, title="-s, --signal")
@@ -584,6 +612,8 @@ class ContainerAction(Mutation):
 
 class RenameContainer(Mutation):
     verb: Literal["container:rename"] = "container:rename"
+    protects_target = True
+    past_tense = "renamed"
     container: str
     new_name: str
 
@@ -630,6 +660,9 @@ class ExecContainer(Command):
     the channel. The audit records every exec whatever it printed."""
 
     verb: Literal["container:exec"] = "container:exec"
+    # A command run inside is more than a change to it: a protected container's secrets
+    # and files are for admins, whatever a policy grants exec to.
+    protects_target = True
     container: str
     command: list[str] = Field(default_factory=list)
     detach: bool = False
@@ -676,6 +709,8 @@ class ShowEvents(Command):
 
 class UpdateContainers(Mutation):
     verb: Literal["container:update"] = "container:update"
+    protects_target = True
+    past_tense = "updated"
     containers: list[str] = Field(min_length=1)
     cpus: Annotated[int | None, _text_or(nano_cpus)] = Field(None, title="--cpus")
     cpu_shares: int | None = Field(None, title="-c, --cpu-shares")
@@ -719,6 +754,8 @@ class UpdateImage(Mutation):
     with the same configuration, roll back when the new one does not come up."""
 
     verb: Literal["container:update-image"] = "container:update-image"
+    protects_target = True
+    starts_containers = True
     container: str
     #: seconds to wait for a healthcheck to say healthy
     timeout: int = Field(300, ge=1, le=3600, title="--timeout")
@@ -766,6 +803,7 @@ class PushImage(Mutation):
 
 class TagImage(Mutation):
     verb: Literal["image:tag"] = "image:tag"
+    past_tense = "tagged"
     source: str
     target: str
 
@@ -781,6 +819,7 @@ class TagImage(Mutation):
 
 class RemoveImages(Mutation):
     verb: Literal["image:rm"] = "image:rm"
+    past_tense = "removed"
     images: list[str] = Field(min_length=1)
     force: bool = False
     no_prune: bool = False
@@ -805,12 +844,14 @@ class SearchImages(Command):
 
 class Login(Mutation):
     verb: Literal["registry:login"] = "registry:login"
+    past_tense = "logged in"
     server: str | None = None
     username: str | None = None
 
 
 class Logout(Mutation):
     verb: Literal["registry:logout"] = "registry:logout"
+    past_tense = "logged out"
     server: str | None = None
 
 
@@ -819,6 +860,7 @@ class Logout(Mutation):
 
 class CreateNetwork(Mutation):
     verb: Literal["network:create"] = "network:create"
+    past_tense = "created"
     name: str
     driver: str = "bridge"
     subnets: list[str] = Field(default_factory=list)
@@ -843,12 +885,15 @@ class RemoveObjects(Mutation):
     """network rm, volume rm: several names, each answered."""
 
     verb: Literal["network:rm", "volume:rm"]
+    past_tense = "removed"
     names: list[str] = Field(min_length=1)
     force: bool = False
 
 
 class ConnectNetwork(Mutation):
     verb: Literal["network:connect", "network:disconnect"]
+    protects_target = True
+    past_tense = {"network:connect": "connected", "network:disconnect": "disconnected"}
     network: str
     container: str
     aliases: list[str] = Field(default_factory=list)
@@ -858,6 +903,7 @@ class ConnectNetwork(Mutation):
 
 class CreateVolume(Mutation):
     verb: Literal["volume:create"] = "volume:create"
+    past_tense = "created"
     name: str | None = None
     driver: str = "local"
     labels: Annotated[dict[str, str], BeforeValidator(_labels)] = Field(default_factory=dict)
@@ -932,6 +978,12 @@ class ScheduleList(Command):
 
 class ScheduleAction(Mutation):
     verb: Literal["schedule:rm", "schedule:pause", "schedule:resume", "schedule:run"]
+    past_tense = {
+        "schedule:rm": "removed",
+        "schedule:pause": "paused",
+        "schedule:resume": "resumed",
+        "schedule:run": "running now",
+    }
     schedule_id: str
 
 

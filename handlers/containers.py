@@ -45,6 +45,7 @@ from handlers.results import (
 from handlers.template import listing_template, render_listing
 from handlers.units import point_in_time
 from handlers.values import is_user_network, split_device
+from handlers.verbs import starts_containers
 
 UNCONFINED_PATHS = "systempaths=unconfined"
 MAX_OUTPUT = 4 << 20  # bytes of an attached run's output kept for the reply
@@ -434,9 +435,6 @@ def naming(container_id: str) -> Iterator[None]:
 # --- one verb over many containers -----------------------------------------------------
 
 
-_STARTS = {"start", "restart", "unpause"}
-
-
 def _resolve(api: docker.APIClient, names: list[str], result: BatchResult) -> list[tuple[str, str]]:
     """(name, full ID) of each container that exists; the others go to `result.errors`."""
     targets: list[tuple[str, str]] = []
@@ -465,7 +463,7 @@ def container_action(
     verb = command.verb.split(":")[1]
     result = BatchResult(verb=command.verb)
     targets = _resolve(api, command.containers, result)
-    if verb in _STARTS:
+    if starts_containers(command.verb):
         for _, cid in targets:
             context.admit("container.start", {}, cid)
     for name, cid in targets:

@@ -512,10 +512,12 @@ class BatchResult(Result):
     warnings: list[str] = Field(default_factory=list)
 
     def summary(self) -> str:
-        action = self.verb.split(":")[-1]
+        # The models are above the results: read their facts when a summary is made.
+        from handlers.verbs import past_tense
+
         parts = []
         if self.done:
-            parts.append(f"{_PAST.get(action, action)}: {', '.join(self.done)}")
+            parts.append(f"{past_tense(self.verb)}: {', '.join(self.done)}")
         if self.errors:
             parts.append(f"failed: {', '.join(name for name, _ in self.errors)}")
         return "; ".join(parts) or "nothing to do"
@@ -526,25 +528,6 @@ class BatchResult(Result):
 
     def failed(self) -> bool:
         return bool(self.errors)
-
-
-_PAST = {
-    "start": "started",
-    "stop": "stopped",
-    "restart": "restarted",
-    "kill": "killed",
-    "rm": "removed",
-    "pause": "paused",
-    "unpause": "unpaused",
-    "rename": "renamed",
-    "update": "updated",
-    "create": "created",
-    "connect": "connected",
-    "disconnect": "disconnected",
-    "tag": "tagged",
-    "login": "logged in",
-    "logout": "logged out",
-}
 
 
 class ContainerRun(Result):

@@ -221,6 +221,7 @@ class ServiceSettings(Command):
 
 class CreateService(ServiceSettings, Mutation):
     verb: Literal["service:create"] = "service:create"
+    past_tense = "created"
     image: str
     args: list[str] = Field(default_factory=list)
     name: str | None = Field(None, title="--name")
@@ -259,6 +260,8 @@ class CreateService(ServiceSettings, Mutation):
 
 class UpdateService(ServiceSettings, Mutation):
     verb: Literal["service:update"] = "service:update"
+    protects_target = True
+    past_tense = "updated"
     service: str
     image: str | None = Field(None, title="--image")
     args: str | None = Field(None, title="--args")
@@ -351,6 +354,8 @@ def _scale(value: str) -> tuple[str, int]:
 
 class ScaleServices(Mutation):
     verb: Literal["service:scale"] = "service:scale"
+    protects_target = True
+    past_tense = "scaled"
     scales: Annotated[list[tuple[str, int]], _each(_scale)] = Field(
         min_length=1, title="SERVICE=REPLICAS"
     )
@@ -359,6 +364,8 @@ class ScaleServices(Mutation):
 
 class RollbackService(Mutation):
     verb: Literal["service:rollback"] = "service:rollback"
+    protects_target = True
+    past_tense = "rolled back"
     service: str
     detach: bool = False
     quiet: bool = False
@@ -366,6 +373,8 @@ class RollbackService(Mutation):
 
 class RemoveServices(Mutation):
     verb: Literal["service:rm"] = "service:rm"
+    protects_target = True
+    past_tense = "removed"
     names: list[str] = Field(min_length=1)
 
 
@@ -378,6 +387,7 @@ class ListNodes(Command):
 
 class UpdateNode(Mutation):
     verb: Literal["node:update"] = "node:update"
+    past_tense = "updated"
     node: str
     availability: Literal["active", "pause", "drain"] | None = Field(None, title="--availability")
     role: Literal["worker", "manager"] | None = Field(None, title="--role")
