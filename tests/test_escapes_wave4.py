@@ -12,15 +12,19 @@ from pathlib import Path
 
 import fakeredis
 import pytest
+from cryptography.fernet import Fernet
+from pydantic import SecretStr
 
 from bot.audit import Audit
+from bot.credentials import Credentials
 from bot.pipeline import Pipeline
 from bot.policy import Policy, Requester
 from config.policy import load_policy
 from handlers.engines import Engines
-from tests.rig import TEST_IMAGE, Engine, Rig
+from tests.rig import REGISTRY_PASSWORD, REGISTRY_USER, TEST_IMAGE, Engine, Registry, Rig
 from tests.swarm_rig import Swarm, start_swarm
 from tests.test_escapes import state
+from tests.test_image_updates import push
 
 OPERATOR = Requester("U_OP", "C_W4")
 PREFIX = "w4-"
@@ -359,3 +363,40 @@ def test_a_plain_service_still_runs(swarm: Swarm, ops: Pipeline) -> None:
         assert ops.run("service scale -d w4-ok=2", OPERATOR).ok
     finally:
         swarm.remove_services()
+
+
+# --- update-image: the newer image is judged too -------------------------------------------
+
+
+def test_update_image_onto_an_image_labelled_dockhand_internal_is_refused(
+    made: Engine, registry: Registry, tmp_path: Path
+) -> None:
+    """The recreated body is the container's own; the newer image's labels are merged in by
+    the engine: one labelled dockhand.internal would make the updated container Dockhand's
+    own (no one may stop or remove it from chat). Nothing changes on the refusal."""
+    policy_file = tmp_path / "policy.yml"
+    policy_file.write_text(
+        "bindings:\n  - {role: operator, users: [U_OP]}\n"
+        f"guards:\n  registries: [{registry.address}]\n"
+    )
+    logins = {registry.address: {"username": REGISTRY_USER, "password": REGISTRY_PASSWORD}}
+    credentials = Credentials(
+        fakeredis.FakeRedis(), SecretStr(Fernet.generate_key().decode()), logins
+    )
+    pipeline = Pipeline(
+        Engines({"local": made.url}, timeout=60), Policy(load_policy(policy_file)), credentials
+    )
+    pipeline.host_credentials = False
+    made.cli("login", "-u", REGISTRY_USER, "-p", REGISTRY_PASSWORD, registry.address)
+    reference = f"{registry.address}/w4/upd:1"
+    push(made, reference, b"w4-1")
+    made.cli("run", "-d", "--name", "w4-upd", reference)
+    try:
+        push(made, reference, b"w4-2", "LABEL dockhand.internal=true")
+        before = state(made)
+        reply = pipeline.run("update-image w4-upd", OPERATOR, confirmed=True)
+        assert not reply.ok and "dockhand.internal" in reply.text, reply.text
+        assert state(made) == before
+    finally:
+        made.cli("rm", "-f", "w4-upd", check=False)
+        pipeline.engines.close()
