@@ -808,7 +808,8 @@ BIND: dict[str, Rule] = {
 }
 VOL: dict[str, Rule] = {
     "NoCopy": allowed("volume-nocopy"),
-    "Labels": allowed("volume-label"),
+    # The labels of the volume the mount creates: Dockhand's own label no more than `-l`.
+    "Labels": Rule("volume-label", "internal", lambda c, v, s, w: _own_labels(c, v, w)),
     "DriverConfig": allowed("volume-driver/volume-opt"),  # judged in _mounts
     "Subpath": allowed("volume-subpath"),  # `..` refused in _mounts
 }

@@ -152,6 +152,38 @@ def test_an_image_label_does_not_make_a_container_dockhands_own(
         made.cli("rmi", "-f", image, check=False)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"run -d --mount type=volume,src=w4-lbl,dst=/x,volume-label=dockhand.internal=1 "
+        f"{TEST_IMAGE} sleep 300",
+        f"create --mount type=volume,dst=/x,volume-label=dockhand.internal {TEST_IMAGE}",
+    ],
+)
+def test_a_mount_cannot_label_its_volume_dockhands_own(
+    shell: Pipeline, made: Engine, text: str
+) -> None:
+    """`volume create --label dockhand.internal` is refused; the volume a --mount creates
+    with volume-label= is refused the same (a volume no one could remove from chat)."""
+    before = state(made)
+    reply = shell.run(text, OPERATOR, confirmed=True)
+    assert not reply.ok and "dockhand.internal" in reply.text, reply.text
+    assert state(made) == before
+
+
+def test_a_mount_may_label_its_volume(shell: Pipeline, made: Engine) -> None:
+    reply = shell.run(
+        f"run -d --name w4-vlabel --mount type=volume,src=w4-labelled,dst=/x,volume-label=team=a "
+        f"{TEST_IMAGE} sleep 300",
+        OPERATOR,
+    )
+    try:
+        assert reply.ok, reply.text
+    finally:
+        made.cli("rm", "-f", "w4-vlabel", check=False)
+        made.cli("volume", "rm", "-f", "w4-labelled", check=False)
+
+
 # --- many hosts: an operator bound to staging only -----------------------------------------
 
 STAGING_ONLY = (
