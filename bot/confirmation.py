@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 from bot import messages
 from bot.confirm import ConfirmStore, Pending
-from bot.policy import Policy, Requester
+from bot.fleet import names_host
+from bot.policy import TERMINAL_SOURCES, Policy, Requester
 from bot.recording import Prepared
 from bot.text import trusted
 from handlers.commands import Command, ContainerAction, Prune, UpdateImage
@@ -70,8 +71,14 @@ class Confirmations:
             nothing = PruneResult(kind=command.verb.split(":")[0])
             return reply_for(nothing, ephemeral=True, context=command.host)
         verb = str(getattr(command, "verb", ""))
+        text = prepared.text
+        slack = prepared.requester.source not in TERMINAL_SOURCES
+        if not names_host(text, slack=slack) and command.host in self.engines.names:
+            # The click runs the text again: pinned to the host the preview was computed on,
+            # or a channel pointed elsewhere meanwhile (`use prod`) sends it where no one saw.
+            text = f"-H {command.host} {text}"
         pending = self.store.create(
-            text=prepared.text,
+            text=text,
             user=prepared.requester.user,
             channel=prepared.requester.channel,
             verb=verb,

@@ -16,6 +16,7 @@ from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
 from bot.audit import Audit
+from bot.confirm import ConfirmStore
 from bot.credentials import Credentials
 from bot.pipeline import Pipeline
 from bot.policy import Policy, Requester
@@ -250,6 +251,39 @@ def test_use_points_a_channel_only_at_a_host_one_may_use(made: Engine, tmp_path:
     finally:
         pipeline.run("use --unset", OPERATOR)
         pipeline.engines.close()
+
+
+def test_a_confirmation_acts_on_the_host_its_preview_was_computed_on(
+    made: Engine, rig: Rig, tmp_path: Path
+) -> None:
+    """`stop web` in a channel pointed at staging shows staging's web; if the channel is
+    pointed at prod before the click, the click must still stop staging's, not prod's
+    (which no one was shown)."""
+    prod = rig.engine("w4-prod")
+    policy_file = tmp_path / "policy.yml"
+    policy_file.write_text("bindings:\n  - {role: operator, users: [U_OP]}\n")
+    pipeline = Pipeline(
+        Engines({"staging": made.url, "prod": prod.url}, timeout=60),
+        Policy(load_policy(policy_file)),
+        confirmations=ConfirmStore(fakeredis.FakeRedis()),
+    )
+    try:
+        prod.import_busybox(TEST_IMAGE)
+        prod.cli("run", "-d", "--name", "w4-plain", TEST_IMAGE, "sleep", "300")
+        assert pipeline.run("use staging", OPERATOR).ok
+        asked = pipeline.run("stop -t 1 w4-plain", OPERATOR)
+        assert asked.pending, asked.text
+        assert pipeline.run("use prod", OPERATOR).ok  # anyone in the channel, meanwhile
+        done, _ = pipeline.confirm(asked.pending, OPERATOR)
+        assert done.ok, done.text
+        running = prod.client().api.inspect_container("w4-plain")["State"]["Running"]
+        assert running, "the click stopped prod's w4-plain, which the preview never showed"
+        assert not made.client().api.inspect_container("w4-plain")["State"]["Running"]
+    finally:
+        pipeline.run("use --unset", OPERATOR)
+        pipeline.engines.close()
+        made.cli("start", "w4-plain", check=False)
+        prod.stop()
 
 
 def test_staging_operator_still_works_on_staging(fleet: Pipeline, made: Engine) -> None:
