@@ -73,7 +73,8 @@ class Confirmations:
         verb = str(getattr(command, "verb", ""))
         text = prepared.text
         slack = prepared.requester.source not in TERMINAL_SOURCES
-        if not names_host(text, slack=slack) and command.host in self.engines.names:
+        hosts = self.engines.names
+        if len(hosts) > 1 and command.host in hosts and not names_host(text, slack=slack):
             # The click runs the text again: pinned to the host the preview was computed on,
             # or a channel pointed elsewhere meanwhile (`use prod`) sends it where no one saw.
             text = f"-H {command.host} {text}"
