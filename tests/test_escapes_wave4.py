@@ -50,7 +50,7 @@ def made(engine: Engine) -> Iterator[Engine]:
     engine.cli("run", "-d", "--name", f"{PREFIX}sock", "-v", f"{socket}:/var/run/docker.sock",
                TEST_IMAGE, "sleep", "300")  # fmt: skip
     yield engine
-    for name in [n for n, _ in CONTAINERS] + ["sock"]:
+    for name in [n for n, _ in CONTAINERS] + ["sock", "env"]:
         engine.cli("rm", "-f", f"{PREFIX}{name}", check=False)
 
 
@@ -183,6 +183,40 @@ def test_a_mount_may_label_its_volume(shell: Pipeline, made: Engine) -> None:
     finally:
         made.cli("rm", "-f", "w4-vlabel", check=False)
         made.cli("volume", "rm", "-f", "w4-labelled", check=False)
+
+
+VIEWER = Requester("U_VIEW", "C_W4")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "inspect w4-env",
+        "container inspect w4-env",
+        "inspect --format '{{json .Config.Env}}' w4-env",
+        "inspect -f '{{index .Config.Env 0}}' w4-env",
+        "inspect -f '{{range .Config.Env}}{{.}} {{end}}' w4-env",
+        "inspect -f '{{json .}}' w4-env",
+        "inspect -f '{{.Config}}' w4-env",
+        "container inspect --format '{{printf \"%v\" .Config.Env}}' w4-env",
+        "ps -a --filter name=w4-env --format '{{json .}}'",
+        "ps -a --no-trunc --filter name=w4-env",
+        "logs w4-env",
+        "top w4-env -ef",
+    ],
+)
+def test_a_viewer_never_reads_a_containers_env_values(
+    made: Engine, tmp_path: Path, text: str
+) -> None:
+    made.cli("run", "-d", "--name", "w4-env", "-e", "W4_TOKEN=w4-sekrit-value", TEST_IMAGE,
+             "sleep", "300", check=False)  # fmt: skip
+    pipeline = _pipeline(made, tmp_path, "default_role: viewer\nbindings: []\n", ["local"])
+    try:
+        reply = pipeline.run(text, VIEWER)
+        assert reply.ok, reply.text  # answered, only without the value
+        assert "w4-sekrit-value" not in reply.text + str(reply.blocks), reply.text
+    finally:
+        pipeline.engines.close()
 
 
 # --- many hosts: an operator bound to staging only -----------------------------------------
