@@ -500,3 +500,23 @@ def test_update_image_onto_an_image_labelled_dockhand_internal_is_refused(
     finally:
         made.cli("rm", "-f", "w4-upd", check=False)
         pipeline.engines.close()
+
+
+def test_a_service_cannot_mount_dockhands_own_volume_on_the_manager(
+    swarm: Swarm, ops: Pipeline
+) -> None:
+    manager = swarm.manager
+    manager.cli("create", "--name", "w4-redis", "--label", "dockhand.internal=true", "-v",
+                "w4-redisdata:/data", TEST_IMAGE, "true")  # fmt: skip
+    try:
+        before = services(swarm)
+        for mount in ("src=w4-redisdata,dst=/x", "type=volume,source=w4-redisdata,target=/x,ro"):
+            reply = ops.run(
+                f"service create -d --name w4-steal --mount {mount} {TEST_IMAGE}", OPERATOR
+            )
+            assert not reply.ok and "part of Dockhand" in reply.text, reply.text
+        assert services(swarm) == before
+    finally:
+        swarm.remove_services()
+        manager.cli("rm", "-f", "w4-redis", check=False)
+        manager.cli("volume", "rm", "-f", "w4-redisdata", check=False)
