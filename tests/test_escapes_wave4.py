@@ -113,13 +113,16 @@ def test_exec_escape_is_refused(shell: Pipeline, made: Engine, text: str, said: 
         "exec 'w4-privy/exec?x=' id",
         "exec 'w4-privy/../w4-privy' id",
         "exec 'w4-agent?x=' id",
+        "update-image 'w4-privy/json?x='",
+        "update-image 'w4-privy?x='",
+        "update-image 'w4-redis/../w4-redis'",
     ],
 )
 def test_exec_target_is_one_path_segment(shell: Pipeline, made: Engine, text: str) -> None:
-    before = exec_ids(made)
+    before, listed = exec_ids(made), state(made)
     reply = shell.run(text, OPERATOR, confirmed=True)
     assert not reply.ok, reply.text
-    assert exec_ids(made) == before
+    assert exec_ids(made) == before and state(made) == listed
 
 
 @pytest.mark.parametrize(
