@@ -523,3 +523,31 @@ def test_a_service_cannot_mount_dockhands_own_volume_on_the_manager(
         swarm.remove_services()
         manager.cli("rm", "-f", "w4-redis", check=False)
         manager.cli("volume", "rm", "-f", "w4-redisdata", check=False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "service inspect w4-envsvc",
+        "service inspect -f '{{json .Spec.TaskTemplate.ContainerSpec.Env}}' w4-envsvc",
+        "service inspect -f '{{json .}}' w4-envsvc",
+        "service inspect -f '{{json .PreviousSpec}}' w4-envsvc",
+        "service ls --format '{{json .}}'",
+        "service ps --no-trunc --format '{{json .}}' w4-envsvc",
+    ],
+)
+def test_a_viewer_never_reads_a_services_env_values(
+    swarm: Swarm, tmp_path: Path, text: str
+) -> None:
+    api = swarm.manager.client().api
+    if not api.services(filters={"name": ["w4-envsvc"]}):
+        swarm.manager.cli("service", "create", "-d", "--name", "w4-envsvc", "--replicas", "0",
+                          "-e", "W4_TOKEN=w4-sekrit-value", TEST_IMAGE, "sleep", "300")  # fmt: skip
+        swarm.manager.cli("service", "update", "-d", "--env-add", "W4_OTHER=1", "w4-envsvc")
+    pipeline = _pipeline(swarm.manager, tmp_path, "default_role: viewer\nbindings: []\n", ["local"])
+    try:
+        reply = pipeline.run(text, VIEWER)
+        assert reply.ok, reply.text
+        assert "w4-sekrit-value" not in reply.text + str(reply.blocks), reply.text
+    finally:
+        pipeline.engines.close()
