@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING
 
 import redis
 
+from bot import messages
 from bot.policy import Decision, Policy, Requester
 from bot.text import split_words
 from config.settings import LOCAL
-from handlers.commands import Command
+from handlers.commands import Command, Help
 from handlers.errors import NotAllowed, UsageError
 from handlers.fleet import FleetResult, HostAnswer, check_fanout, fan_out, is_selector, select_hosts
 from handlers.hosts import HostDefault, ListHosts, UseHost, list_hosts
@@ -49,7 +50,7 @@ def channel_default(store: redis.Redis | None, channel: str) -> str:
         with _LOCAL_LOCK:
             if channel in _LAST_READ:
                 return _LAST_READ[channel]
-        raise
+        raise UsageError(messages.channel_host_unknown(channel)) from None
     value = raw.decode() if isinstance(raw, bytes) else str(raw or "")
     with _LOCAL_LOCK:
         _LAST_READ[channel] = value
@@ -82,7 +83,7 @@ def on_channel_host(
     command: Command, text: str, requester: Requester, store: redis.Redis | None, *, slack: bool
 ) -> Command:
     """The channel's default host for a command that names none; `-H` still wins."""
-    if command.host != LOCAL or isinstance(command, UseHost | ListHosts):
+    if command.host != LOCAL or isinstance(command, UseHost | ListHosts | Help):
         return command
     if names_host(text, slack=slack):
         return command  # -H wins: no need to ask Redis

@@ -45,10 +45,19 @@ def share_expired() -> str:
 def store_down() -> str:
     """A command that needs Redis while it is unreachable (bot/pipeline.py's failure)."""
     return (
-        ":warning: Dockhand's store (Redis) is unreachable, and this command needs it. Until "
+        "Dockhand's store (Redis) is unreachable, and this command needs it. Until "
         "it is back, schedules, mutes, registry logins, confirmations and audit queries are "
         "unavailable; Docker commands (`ps`, `logs`, `inspect`, `run`, `start`, `stop`, …) "
-        "still work."
+        "still work when they name their host with `-H`."
+    )
+
+
+def channel_host_unknown(channel: str) -> str:
+    """Redis is down and this process never read the channel's default host: running on any
+    other host could stop the wrong container, so the command waits for a `-H`."""
+    return (
+        "Dockhand's store (Redis) is unreachable, so this channel's default host (`use`) "
+        "cannot be read. Name the host: `-H NAME` before the command (`hosts` lists them)."
     )
 
 
