@@ -228,6 +228,11 @@ def check_updates(
         if is_image_id(reference, image_id):
             status.state, status.reason = "local", "created from an image ID"
             continue
+        if not digests:
+            # Nothing pulled to compare with, and its name may point at a registry it never
+            # came from (an imported `busybox` would send the engine to Docker Hub).
+            status.state, status.reason = "local", "built or imported here, never pulled"
+            continue
         if reference not in asked:
             try:
                 asked[reference] = (registry_digest(client, reference, context), None)
@@ -238,9 +243,7 @@ def check_updates(
             status.state, status.reason = _why(failure)
             continue
         status.latest = latest
-        if not digests:
-            status.state, status.reason = "local", "built or imported here, never pulled"
-        elif latest and latest not in digests:
+        if latest and latest not in digests:
             status.state = "stale"
     created: dict[str, float | None] = {}
     for status in result.stale:
@@ -407,7 +410,13 @@ def update_preview(
     check_updatable(container)
     old_image = api.inspect_image(container["Image"])
     digests = pulled_digests(reference, old_image.get("RepoDigests") or [])
-    shown.current = digests[0] if digests else ""
+    if not digests:
+        raise UsageError(
+            f"{name}'s image {reference} was built or imported here, never pulled: "
+            "there is no registry copy to update it from",
+            token=command.container,
+        )
+    shown.current = digests[0]
     shown.latest = registry_digest(client, reference, context)
     if shown.latest and shown.latest in digests:
         return shown

@@ -121,6 +121,11 @@ class Engine:
                 "--pidfile",
                 str(self.root / "dockerd.pid"),
                 "--bridge=none",
+                # Each user network is a bridge on the host, and a new one must not overlap any
+                # route there: the default pools (31 of them, shared with every engine on the
+                # machine) run out when engines are killed and leave their bridges behind.
+                "--default-address-pool",
+                "base=10.200.0.0/13,size=24",
                 "--iptables=false",
                 "--ip-masq=false",
                 "--insecure-registry",
@@ -227,12 +232,28 @@ class Engine:
             api.remove_container(container["Id"], force=True, v=True)
 
     def stop(self) -> None:
+        bridges = self._bridges()
         if self._client is not None:
             self._client.close()
             self._client = None
         if self.process is not None:
             self.process.stop(grace=30)
             self.process = None
+        _delete_links(bridges)
+
+    def _bridges(self) -> list[str]:
+        """The host interfaces of this engine's bridge networks: dockerd leaves them behind
+        when it stops, and their routes would keep those subnets from every later engine."""
+        if self.process is None:
+            return []
+        try:
+            networks = self.client().api.networks(filters={"driver": "bridge"})
+        except Exception:
+            return []
+        return [
+            (n.get("Options") or {}).get("com.docker.network.bridge.name") or f"br-{n['Id'][:12]}"
+            for n in networks
+        ]
 
     def kill(self) -> None:
         """SIGKILL dockerd, as a crash: its containerd goes with it, the containers' shims
@@ -375,6 +396,13 @@ class Rig:
         self._started.clear()
         _unmount_below(self.root)
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _delete_links(names: list[str]) -> None:
+    ip = shutil.which("ip")
+    for name in names:
+        if ip is not None and name.startswith("br-"):
+            subprocess.run([ip, "link", "delete", name], capture_output=True, check=False)
 
 
 def _unmount_below(root: Path) -> None:

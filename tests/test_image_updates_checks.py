@@ -6,6 +6,7 @@ and a stopped container is updated without being started."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import fakeredis
 import pytest
@@ -20,23 +21,35 @@ from config.policy import PolicyDocument
 from handlers.engines import Engines
 from handlers.image_update import ImageUpdate
 from handlers.updates import UpdateCheck
-from tests.rig import REGISTRY_PASSWORD, REGISTRY_USER, TEST_IMAGE, Engine, Registry
+from tests.rig import REGISTRY_PASSWORD, REGISTRY_USER, TEST_IMAGE, Engine, Registry, Rig
 from tests.test_image_updates import push
 
 ADMIN = Requester("UADMIN", "C1", "slack")
 OPS = Requester("UOPS", "C1", "slack")
-DEAD = "127.0.0.1:9"  # the discard port: nothing listens
 
 
 @pytest.fixture
-def pipeline(clean_engine: Engine, registry: Registry) -> Iterator[Pipeline]:
+def others(rig: Rig, tmp_path: Path) -> Iterator[tuple[Registry, Registry]]:
+    """Two more registries: one the allow-list leaves out, one that will be gone."""
+    made = (Registry(tmp_path / "unlisted"), Registry(tmp_path / "gone"))
+    for each in made:
+        each.start()
+    yield made
+    for each in made:
+        each.stop()
+
+
+@pytest.fixture
+def pipeline(
+    clean_engine: Engine, registry: Registry, others: tuple[Registry, Registry]
+) -> Iterator[Pipeline]:
     document = PolicyDocument.model_validate(
         {
             "bindings": [
                 {"role": "admin", "users": [ADMIN.user]},
                 {"role": "operator", "users": [OPS.user]},
             ],
-            "guards": {"registries": [registry.address, DEAD]},
+            "guards": {"registries": [registry.address, others[1].address]},
         }
     )
     credentials = Credentials(
@@ -46,22 +59,31 @@ def pipeline(clean_engine: Engine, registry: Registry) -> Iterator[Pipeline]:
     )
     made = Pipeline(Engines({"local": clean_engine.url}, timeout=30), Policy(document), credentials)
     made.host_credentials = False  # as `serve`: only the logins Dockhand keeps
-    clean_engine.cli("login", "-u", REGISTRY_USER, "-p", REGISTRY_PASSWORD, registry.address)
+    for address in (registry.address, others[0].address, others[1].address):
+        clean_engine.cli("login", "-u", REGISTRY_USER, "-p", REGISTRY_PASSWORD, address)
     yield made
     made.engines.close()
 
 
 def test_each_image_answers_for_itself(
-    clean_engine: Engine, registry: Registry, pipeline: Pipeline
+    clean_engine: Engine,
+    registry: Registry,
+    others: tuple[Registry, Registry],
+    pipeline: Pipeline,
 ) -> None:
     engine = clean_engine
+    unlisted, gone = others
     reference = f"{registry.address}/dh-checks/web:1"
     first = push(engine, reference, b"c1")
     engine.cli("run", "-d", "--name", "stale", reference)
     engine.cli("run", "-d", "--name", "pinned", f"{registry.address}/dh-checks/web@{first}")
-    engine.cli("run", "-d", "--name", "hub", TEST_IMAGE, "sleep", "3600")  # not allowed
-    engine.cli("tag", TEST_IMAGE, f"{DEAD}/dead:1")
-    engine.cli("run", "-d", "--name", "dead", f"{DEAD}/dead:1", "sleep", "3600")
+    # Imported here, never pulled: no registry is asked (its name says Docker Hub).
+    engine.cli("run", "-d", "--name", "hub", TEST_IMAGE, "sleep", "3600")
+    push(engine, f"{unlisted.address}/dh/unlisted:1", b"u1")  # pushed: it has a digest
+    engine.cli("run", "-d", "--name", "unlisted", f"{unlisted.address}/dh/unlisted:1")
+    push(engine, f"{gone.address}/dh/dead:1", b"d1")
+    engine.cli("run", "-d", "--name", "dead", f"{gone.address}/dh/dead:1")
+    gone.stop()
     engine.cli("run", "-d", "--name", "skipped", "-l", "dockhand.update=off", reference)
     second = push(engine, reference, b"c2")
 
@@ -71,7 +93,8 @@ def test_each_image_answers_for_itself(
     states = {s.name: (s.state, s.latest) for s in check.images}
     assert states["stale"] == ("stale", second)
     assert states["pinned"][0] == "pinned"
-    assert states["hub"][0] == "refused"
+    assert states["hub"][0] == "local"
+    assert states["unlisted"][0] == "refused"
     assert states["dead"][0] == "error"
     assert "skipped" not in states
     assert check.images[0].name == "stale"  # what needs doing first
@@ -205,3 +228,13 @@ def test_a_new_image_that_will_not_start_is_rolled_back(
     assert "would not start" in reply.text and not reply.ok
     found = api.inspect_container("broken")
     assert found["Id"] == old and found["State"]["Running"]
+
+
+def test_an_image_never_pulled_is_not_looked_up(clean_engine: Engine, pipeline: Pipeline) -> None:
+    # Its name says Docker Hub; asking for it would leave loopback. Preview and update both
+    # answer from what the engine holds.
+    clean_engine.cli("run", "-d", "--name", "here", TEST_IMAGE, "sleep", "3600")
+    for confirmed in (False, True):
+        reply = pipeline.run("update-image here", ADMIN, confirmed=confirmed)
+        assert not reply.ok and "never pulled" in reply.text, reply.text
+    assert clean_engine.cli("inspect", "-f", "{{.State.Running}}", "here").stdout.strip() == "true"
