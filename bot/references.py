@@ -25,6 +25,7 @@ class EngineReferences:
         self._mounts: list[HostMount] | None = None
         self._internal: set[str] | None = None
         self._listing: list[dict[str, Any]] | None = None
+        self._nodes: int | None = None
 
     # Names go to the engine quoted whole, as the handlers send them (handlers.engine_api):
     # what is looked up here is what the engine will act on.
@@ -45,6 +46,12 @@ class EngineReferences:
             except docker.errors.NotFound:
                 self._seen[key] = None  # pulled later: the create is checked again then
         return self._seen[key]
+
+    def swarm_nodes(self) -> int:
+        """How many nodes the swarm this manager leads has (a service's task may run on any)."""
+        if self._nodes is None:
+            self._nodes = len(self.api.nodes())
+        return self._nodes
 
     def data_root(self) -> str:
         if self._data_root is None:

@@ -41,6 +41,31 @@ from bot.safety import INTERNAL_LABEL as INTERNAL_LABEL
 __all__ = ["SERVICE_FIELDS", "check_service", "check_service_change"]
 
 
+def _service_mounts(check: Check, value: Any, section: Mapping[str, Any], where: str) -> None:
+    """The container's mount rules, and one more: a named volume is looked up on the manager,
+    but a task mounts the volume of that name on the node it lands on, which may be another
+    node's own (a bind of its /etc, say) that no request here can see. With more than one
+    node, a service's volumes must be anonymous (made fresh for each task), or an admin's."""
+    _mounts(check, value, section, where)
+    if check.refs is None:
+        return  # before the ack: the engine is asked at run time
+    named = [
+        str(m.get("Source")) for m in value or [] if m.get("Type") == "volume" and m.get("Source")
+    ]
+    if not named or check.guards.allow.service_volumes:
+        return
+    count = getattr(check.refs, "swarm_nodes", lambda: 1)()
+    if count > 1:
+        raise check.fail(
+            "service-volume",
+            "--mount",
+            where,
+            f"names the volume `{named[0]}`, which each of the swarm's {count} nodes may hold "
+            "as something else; use an anonymous volume (no src), or open it with "
+            "guards.allow.service_volumes",
+        )
+
+
 def _labels(check: Check, value: Any, section: Mapping[str, Any], where: str) -> None:
     _own_labels(check, value, where)
 
@@ -96,7 +121,7 @@ CONTAINER_SPEC_FIELDS: dict[str, Rule] = {
     "TTY": allowed("--tty"),
     "OpenStdin": allowed("(stdin)"),
     "ReadOnly": allowed("--read-only"),
-    "Mounts": Rule("--mount", "mount", _mounts),
+    "Mounts": Rule("--mount", "mount", _service_mounts),
     "StopSignal": allowed("--stop-signal"),
     "StopGracePeriod": allowed("--stop-grace-period"),
     "Healthcheck": allowed("--health-cmd"),

@@ -146,6 +146,9 @@ class Allowances(BaseModel):
     #: `--pid/--ipc/--network container:X`: X's processes, environment, files and loopback
     #: (X is still judged as a whole, recursively)
     namespace_sharing: bool = False
+    #: named volumes in services on a swarm of more than one node: each node may hold a
+    #: volume of that name that only it can see (the manager cannot judge it)
+    service_volumes: bool = False
 
     @field_validator("subnets")
     @classmethod

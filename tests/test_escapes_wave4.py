@@ -376,11 +376,6 @@ def services(swarm: Swarm) -> list[str]:
     return sorted(s["Spec"]["Name"] for s in swarm.manager.client().api.services())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="named volumes are looked up on the manager only; a worker's own volume of that "
-    "name (a bind of /etc, Dockhand's Redis data) is what its task mounts",
-)
 def test_a_service_cannot_mount_a_workers_bind_volume(swarm: Swarm, ops: Pipeline) -> None:
     swarm.worker.cli("volume", "create", "-o", "type=none", "-o", "o=bind", "-o",
                      "device=/etc", "w4-etc")  # fmt: skip

@@ -50,7 +50,13 @@ def pipeline(swarm: Swarm) -> Pipeline:
     document = PolicyDocument.model_validate(
         {
             "bindings": [{"role": "admin", "users": [ME.user]}],
-            "guards": {"allow": {"capabilities": ["CHOWN", "NET_BIND_SERVICE"]}},
+            "guards": {
+                "allow": {
+                    "capabilities": ["CHOWN", "NET_BIND_SERVICE"],
+                    # the CLI's own flag sets name volumes; each node's are its own here
+                    "service_volumes": True,
+                }
+            },
         }
     )
     made = Pipeline(Engines({"local": swarm.manager.url}, timeout=30), Policy(document))
