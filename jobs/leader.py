@@ -14,16 +14,6 @@ import redis
 log = logging.getLogger("dockhand.leader")
 KEY = "dockhand:scheduler:leader"
 
-# Renew and release only a lease we still hold (compare the token, then act).
-_RENEW = (
-    "if redis.call('get', KEYS[1]) == ARGV[1] then "
-    "return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"
-)
-_RELEASE = (
-    "if redis.call('get', KEYS[1]) == ARGV[1] then "
-    "return redis.call('del', KEYS[1]) else return 0 end"
-)
-
 
 class Spawn(Protocol):
     """Runs a long-lived loop in a thread of its own (the bot's supervisor restarts it when it
@@ -76,10 +66,27 @@ class LeaderLease:
                     self._demote()
             self._stop.wait(self.ttl / 3)
 
+    def _if_ours(self, act: Callable[[redis.client.Pipeline], object]) -> bool:
+        """Act on the lease only while we still hold it: compare the token, then act, in one
+        optimistic transaction (WATCH/MULTI, not a Lua script: the built-in store of `serve`
+        without REDIS_URL has no script engine, and the lease flapped on it)."""
+        with self.store.pipeline() as pipe:
+            try:
+                pipe.watch(KEY)  # type: ignore[no-untyped-call]
+                held = pipe.get(KEY)
+                if (held.decode() if isinstance(held, bytes) else held) != self.token:
+                    return False
+                pipe.multi()
+                act(pipe)
+                pipe.execute()
+                return True
+            except redis.WatchError:  # changed between the compare and the act: not ours
+                return False
+
     def _step(self) -> None:
         ms = int(self.ttl * 1000)
         if self.is_leader:
-            if not self.store.eval(_RENEW, 1, KEY, self.token, ms):
+            if not self._if_ours(lambda pipe: pipe.pexpire(KEY, ms)):
                 log.warning("lost the scheduler lease")
                 self._demote()
         elif self.store.set(KEY, self.token, nx=True, px=ms):
@@ -98,7 +105,7 @@ class LeaderLease:
             self._thread.join(timeout=self.ttl)
         if self.is_leader:
             try:
-                self.store.eval(_RELEASE, 1, KEY, self.token)
+                self._if_ours(lambda pipe: pipe.delete(KEY))
             except redis.RedisError as exc:
                 log.warning("could not release the lease: %s", exc)
             self.is_leader = False
