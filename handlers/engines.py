@@ -30,8 +30,13 @@ try:  # ssh:// hosts go through paramiko when it is installed (config/hosts.py c
     import paramiko  # type: ignore[import-untyped]
 
     _SSH_ERRORS: tuple[type[Exception], ...] = (paramiko.SSHException,)
+    # Nothing listens at the host's SSH port (or its name does not resolve): "cannot reach".
+    _SSH_UNREACHABLE: tuple[type[Exception], ...] = (
+        paramiko.ssh_exception.NoValidConnectionsError,
+    )
 except ImportError:  # pragma: no cover - without paramiko no ssh:// host passes the config
     _SSH_ERRORS = ()
+    _SSH_UNREACHABLE = ()
 
 #: the API version a client starts with before it asks the engine for its own
 _NEGOTIATE_FROM = docker.constants.MINIMUM_DOCKER_API_VERSION
@@ -187,6 +192,8 @@ def translate_engine_errors(
         container = getattr(exc, "container_id", "")
         if changing or container:
             raise EngineLost(host, url, container, cli_verb(verb)) from exc
+        raise EngineUnreachable(host, url) from exc
+    except _SSH_UNREACHABLE as exc:
         raise EngineUnreachable(host, url) from exc
     except _SSH_ERRORS as exc:
         # paramiko's own (an unknown or changed host key, a key the far side refuses): not
