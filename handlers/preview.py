@@ -27,6 +27,8 @@ _ACTIONS = {
     "container:kill": "kill",
     "container:restart": "restart",
     "container:pause": "pause",
+    # only a scale to 0 asks first: the service stays, its tasks go
+    "service:scale": "stop every task of",
 }
 
 
