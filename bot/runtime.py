@@ -50,6 +50,8 @@ class Operation:
     text: str
     started: float
     interrupt: Callable[[], None] | None = None
+    #: an attached run: at the end of the grace it stops waiting and tells its requester
+    detachable: bool = False
 
 
 @dataclass
@@ -151,10 +153,10 @@ class Runtime:
 
     @contextmanager
     def operation(
-        self, text: str, interrupt: Callable[[], None] | None = None
+        self, text: str, interrupt: Callable[[], None] | None = None, *, detachable: bool = False
     ) -> Iterator[Operation]:
         """Mark work as in flight for the length of the block."""
-        op = Operation(text, time.monotonic(), interrupt)
+        op = Operation(text, time.monotonic(), interrupt, detachable)
         with self._lock:
             key = next(self._ids)
             self._operations[key] = op
@@ -179,8 +181,9 @@ class Runtime:
             # Attached runs stop waiting and leave their containers running: their replies
             # (the container ID, how to follow it) go out as any result does, shortly.
             self.detaching.set()
+            # Only while an attached run is still saying so: a pull has nothing to detach.
             settle = time.monotonic() + DETACH_SECONDS
-            while self.in_flight() and time.monotonic() < settle:
+            while any(op.detachable for op in self.in_flight()) and time.monotonic() < settle:
                 time.sleep(0.1)
         left = self.in_flight()
         for op in left:

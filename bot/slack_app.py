@@ -47,7 +47,7 @@ from bot.runtime import Runtime
 from bot.spool import Spool
 from bot.text import clip, keep_user_mentions, trusted
 from bot.user_groups import UserGroups
-from handlers.commands import Help, Login
+from handlers.commands import Help, Login, RunContainer
 from handlers.context import RegistryAuth
 from handlers.errors import NotAllowed
 from handlers.progress import ProgressReport
@@ -269,7 +269,8 @@ class SlackFrontEnd:
             else:
                 self.dispatch.respond(note, requester, response_url, "interrupted")
 
-        with self.runtime.operation(shown, interrupted):
+        attached = isinstance(command, RunContainer) and not command.detach
+        with self.runtime.operation(shown, interrupted, detachable=attached):
             if command.long_running:
                 first = self.post_progress(
                     channel,
