@@ -23,12 +23,12 @@ from handlers.commands import UpdateImage
 from handlers.context import Context
 from handlers.engine_api import engine_request, inspect
 from handlers.engines import explain
-from handlers.errors import NoSuchObject, UsageError
+from handlers.errors import NoSuchObject
 from handlers.images import pull_reference
 from handlers.progress import ProgressReport
 from handlers.recreate import ConfigChange, Recreation, inherited_changes, recreate_body
 from handlers.results import Result
-from handlers.updates import check_updatable, pulled_digests, short_digest
+from handlers.updates import check_updatable, pulled_digests, registry_copies, short_digest
 
 log = logging.getLogger("dockhand.updates")
 #: how often the new container's state is read while it proves itself
@@ -113,15 +113,7 @@ def update_image(
     name = str(old["Name"]).lstrip("/")
     reference = str(old["Config"]["Image"])
     old_image = api.inspect_image(old["Image"])
-    old_digests = pulled_digests(reference, old_image.get("RepoDigests") or [])
-    if not old_digests:
-        # As the preview says: no registry copy to update from (and its name may point at a
-        # registry it never came from).
-        raise UsageError(
-            f"{name}'s image {reference} was built or imported here, never pulled: "
-            "there is no registry copy to update it from",
-            token=command.container,
-        )
+    old_digests = registry_copies(old, old_image, command.container)
     pulled = pull_reference(client, reference, context)
     new_image = api.inspect_image(reference)
     result = ImageUpdate(

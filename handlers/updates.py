@@ -396,6 +396,22 @@ class UpdatePreview(Preview):
     config_known: bool = True
 
 
+def registry_copies(container: dict[str, Any], image: dict[str, Any], token: str) -> list[str]:
+    """The digests the engine pulled the container's image reference at. None: it was built
+    or imported here (or retagged), and there is no registry copy to update it from; its name
+    may even point at a registry it never came from, so no registry is asked."""
+    name = str(container.get("Name", "")).lstrip("/")
+    reference = str((container.get("Config") or {}).get("Image", ""))
+    digests = pulled_digests(reference, image.get("RepoDigests") or [])
+    if not digests:
+        raise UsageError(
+            f"{name}'s image {reference} was built or imported here, never pulled: "
+            "there is no registry copy to update it from",
+            token=token,
+        )
+    return digests
+
+
 def update_preview(
     command: UpdateImage, client: docker.DockerClient, context: Context
 ) -> UpdatePreview:
@@ -409,13 +425,7 @@ def update_preview(
     shown = UpdatePreview(verb=command.verb, container=name, image=reference)
     check_updatable(container)
     old_image = api.inspect_image(container["Image"])
-    digests = pulled_digests(reference, old_image.get("RepoDigests") or [])
-    if not digests:
-        raise UsageError(
-            f"{name}'s image {reference} was built or imported here, never pulled: "
-            "there is no registry copy to update it from",
-            token=command.container,
-        )
+    digests = registry_copies(container, old_image, command.container)
     shown.current = digests[0]
     shown.latest = registry_digest(client, reference, context)
     if shown.latest and shown.latest in digests:
