@@ -32,7 +32,7 @@ from bot import messages, store
 from bot.embedded_store import StoreProcess
 from bot.runtime import Runtime
 from bot.server import DockhandHTTPServer, refuse_while_draining
-from bot.slack_app import SlackFrontEnd, retry_handlers
+from bot.slack_app import SlackFrontEnd, bolt_app
 from bot.worker import WorkerProcess
 from config import Settings
 
@@ -128,20 +128,7 @@ def build_front_app(runtime: Runtime, worker: WorkerProcess) -> tuple[App, Front
     """The Bolt app of the front: the signature check, the drain's refusal, the hand-over,
     and the slash command's ack. Only acks run here."""
     settings = runtime.settings
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    secret = settings.slack_signing_secret
-    client = WebClient(
-        token=token,
-        base_url=str(settings.slack_api_url),
-        retry_handlers=retry_handlers(runtime.metrics),
-    )
-    app = App(
-        client=client,
-        signing_secret=secret.get_secret_value() if secret else None,
-        # The ack is computed in the request's own thread (no listener pool).
-        process_before_response=True,
-        request_verification_enabled=secret is not None,
-    )
+    app, client = bolt_app(runtime)
     front = FrontDoor(runtime, client, worker)
     if runtime.pipeline.audit is not None:
         # A refusal in the ack is audited here; its line in the audit channel is posted by

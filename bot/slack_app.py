@@ -77,7 +77,10 @@ def retry_handlers(metrics: Metrics | None = None) -> list[RetryHandler]:
     ]
 
 
-def build_app(runtime: Runtime) -> App:
+def bolt_app(runtime: Runtime) -> tuple[App, WebClient]:
+    """A Bolt app and its Web API client, as the settings say, for the worker and the front
+    alike. Listeners only parse, ack and hand over, so they run inside the request
+    (process_before_response): Bolt's own listener pool never does Docker work."""
     settings = runtime.settings
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     secret = settings.slack_signing_secret
@@ -89,12 +92,16 @@ def build_app(runtime: Runtime) -> App:
     app = App(
         client=client,
         signing_secret=secret.get_secret_value() if secret else None,
-        # Listeners only parse and submit, so they may run inside the request: Bolt's own
-        # listener pool is never used for Docker work.
         process_before_response=True,
         # Socket Mode has no signatures to check.
         request_verification_enabled=secret is not None,
     )
+    return app, client
+
+
+def build_app(runtime: Runtime) -> App:
+    settings = runtime.settings
+    app, client = bolt_app(runtime)
     redaction.configure(settings.secret_names)
     slack = SlackFrontEnd(runtime, client)
     wire_delivery(runtime, slack)
