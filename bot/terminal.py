@@ -84,6 +84,16 @@ def _lines(lines: list[str]) -> str:
     return "".join(f"{line}\n" for line in lines)
 
 
+# `/docker` where it starts a word (a line, after a space or a backtick): never a path's end.
+_SLASH_COMMAND = re.compile(r"(^|[\s`])/docker(?=[\s`]|$)", re.MULTILINE)
+
+
+def _as_cli(text: str) -> str:
+    """Dockhand's words name the command as Slack's users type it (`/docker stop web`); at
+    the terminal it is the CLI's own name, as in its usage lines."""
+    return _SLASH_COMMAND.sub(r"\1docker", text)
+
+
 def _text(text: str) -> str:
     """Free text as a stream: ends with one newline unless it is empty."""
     return text if not text or text.endswith("\n") else text + "\n"
@@ -160,7 +170,8 @@ def _stdout_of(result: Result) -> str:
         parts += format_facts(result.facts())
     if result.body():
         parts.append(result.body())
-    return _text("\n".join(parts))
+    # Help and Dockhand's own answers: the command named as the CLI's users type it.
+    return _text(_as_cli("\n".join(parts)))
 
 
 def stdout_text(shown: Reply | Result) -> str:
@@ -179,7 +190,7 @@ def stderr_text(reply: Reply) -> str:
     container's warnings."""
     result = reply.result
     if result is None:
-        return "" if reply.ok and not reply.pending else _text(reply.text)
+        return "" if reply.ok and not reply.pending else _text(_as_cli(reply.text))
     if isinstance(result, BatchResult):
         return _text(result.body())
     if isinstance(result, ExecResult):

@@ -59,7 +59,7 @@ def test_do_exit_status_for_usage_error(engine: Engine) -> None:
     done = dockhand("do", "ps --bogus", DOCKER_HOST=engine.url)
     assert done.returncode == engine.cli("ps", "--bogus", check=False).returncode == 125
     assert "unrecognized arguments: --bogus" in done.stderr
-    assert "usage: /docker container ls" in done.stderr
+    assert "usage: docker container ls" in done.stderr
     assert "Traceback" not in done.stderr
 
 
@@ -104,5 +104,5 @@ def test_do_verb_help_and_help_verb_exit_0_with_the_usage() -> None:
     for text in ("run --help", "help run", "image pull --help", "rm -h", "image --help"):
         done = dockhand("do", text)
         assert done.returncode == 0, (text, done.stderr)
-        assert "usage: /docker" in done.stdout, text
+        assert "usage: docker" in done.stdout, text
         assert "required" not in done.stdout + done.stderr
