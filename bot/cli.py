@@ -64,6 +64,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot import logs, redaction
 
         logs.setup(settings.log_level, settings.log_json, known_secrets(settings))
+        if args.mode != "serve":
+            # A terminal prints what the CLI prints: the scheduler's client side (`schedule
+            # ...` writes to the job store) says "Added job" at INFO on stderr otherwise.
+            import logging
+
+            logging.getLogger("apscheduler").setLevel(logging.WARNING)
         redaction.configure(settings.secret_names)  # every front end, not only Slack's
         if args.mode == "serve":
             from bot.front import serve_forever  # a front process and its worker
