@@ -6,6 +6,7 @@ Also used by bench/ scripts, so it depends on nothing from pytest.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -394,8 +395,45 @@ class Rig:
         for part in reversed(self._started):
             part.stop()
         self._started.clear()
+        # A test that started a part of its own and lost it (its teardown raised first) has
+        # left a process working in this rig's folder: found by its pid, and stopped.
+        _stop_strays(self.root)
         _unmount_below(self.root)
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _stop_strays(root: Path) -> None:
+    """SIGTERM, then SIGKILL, every process whose working folder or command line is inside
+    `root`: only what this rig's tests started can be there."""
+    mine = str(root)
+    found: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cwd = os.readlink(entry / "cwd")
+            args = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue  # gone, or not ours to read
+        if cwd == mine or cwd.startswith(mine + "/") or mine + "/" in args:
+            found.append(int(entry.name))
+    for pid in found:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for pid in found:
+        while time.monotonic() < deadline and _running(pid):
+            time.sleep(0.1)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (a child of this process stays in /proc until it is reaped)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def _delete_links(names: list[str]) -> None:

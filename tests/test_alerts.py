@@ -21,18 +21,23 @@ def watched(rig: Rig, fake_slack: FakeSlack, log_dir: Path) -> Iterator[tuple[En
     engine.import_busybox()
     store = RedisServer(rig.root / f"redis-events-{time.monotonic_ns()}")
     store.start()
-    bot = start_bot(
-        log_dir,
-        DOCKER_HOST=engine.url,
-        REDIS_URL=store.url,
-        SLACK_API_URL=fake_slack.api_url,
-        DOCKHAND_ALERT_CHANNEL="C_ALERTS",
-    )
-    time.sleep(1.0)  # the watcher is following the stream
-    yield engine, bot
-    bot.stop()
-    store.stop()
-    engine.stop()
+    try:
+        bot = start_bot(
+            log_dir,
+            DOCKER_HOST=engine.url,
+            REDIS_URL=store.url,
+            SLACK_API_URL=fake_slack.api_url,
+            DOCKHAND_ALERT_CHANNEL="C_ALERTS",
+        )
+        try:
+            time.sleep(1.0)  # the watcher is following the stream
+            yield engine, bot
+        finally:
+            bot.stop()
+    finally:
+        # Whatever the bot's stop raised: this Redis and engine are the test's own to stop.
+        store.stop()
+        engine.stop()
 
 
 def alerts(fake: FakeSlack) -> list[Call]:
