@@ -44,7 +44,7 @@ def test_readme_test_line_installs_what_it_runs() -> None:
     line = readme_test_line()
     install, _, run = line.partition(" && ")
     assert re.match(r"pip install -e '?\.\[test\]'?$", install), line
-    assert run == "python3 -m pytest -q -n 4 --dist loadfile"
+    assert run == "python3 -m pytest -q -n 3 --dist loadfile"
     assert f"\n{run}\n" in (ROOT / ".ci" / "run").read_text() + "\n"
 
 
