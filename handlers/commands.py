@@ -320,6 +320,20 @@ class ListImages(Command):
 # --- containers -------------------------------------------------------------------------
 
 
+def check_health_flags(flags: Any) -> None:
+    """`--no-healthcheck` beside any `--health-*` flag, as the CLI refuses it (run, create,
+    service create and update share the flags)."""
+    given = (
+        flags.health_cmd,
+        flags.health_interval,
+        flags.health_timeout,
+        flags.health_start_period,
+        flags.health_retries,
+    )
+    if flags.no_healthcheck and any(v is not None for v in given):
+        raise ValueError("--no-healthcheck conflicts with --health-* options")
+
+
 class RunContainer(Mutation):
     """`run` and `create`: everything the Engine's create call takes, in the CLI's terms."""
 
@@ -481,15 +495,7 @@ class RunContainer(Mutation):
 
     @model_validator(mode="after")
     def _conflicts(self) -> RunContainer:
-        health = (
-            self.health_cmd,
-            self.health_interval,
-            self.health_timeout,
-            self.health_start_period,
-            self.health_retries,
-        )
-        if self.no_healthcheck and any(v is not None for v in health):
-            raise ValueError("--no-healthcheck conflicts with --health-* options")
+        check_health_flags(self)
         if self.auto_remove and self.restart and self.restart.name != "no":
             raise ValueError("conflicting options: cannot specify both --restart and --rm")
         if self.verb == "container:create" and self.detach:

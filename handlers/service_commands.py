@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from handlers.commands import Command, Filters, Mutation, PointInTime
+from handlers.commands import Command, Filters, Mutation, PointInTime, check_health_flags
 from handlers.units import go_duration, nano_cpus, ram_in_bytes
 from handlers.values import check_extra_host, parse_mount, parse_network
 
@@ -207,15 +207,7 @@ class ServiceSettings(Command):
 
     @model_validator(mode="after")
     def _health(self) -> ServiceSettings:
-        others = (
-            self.health_cmd,
-            self.health_interval,
-            self.health_timeout,
-            self.health_start_period,
-            self.health_retries,
-        )
-        if self.no_healthcheck and any(v is not None for v in others):
-            raise ValueError("--no-healthcheck conflicts with --health-* options")
+        check_health_flags(self)
         return self
 
 
