@@ -384,6 +384,18 @@ def test_failing_tasks_and_a_drained_node_are_found_once(swarm: Swarm, pipeline:
         return news
 
     try:
+        # The passes start once a task has failed: a pass that came while the first task was
+        # still starting (a slow machine) would rightly say "degraded", then "recovered" while
+        # it ran for a moment, and the crash loop's one spell would be its second.
+        poll(
+            lambda: bool(
+                swarm.manager.cli(
+                    "service", "ps", "-q", "--filter", "desired-state=shutdown", "crash"
+                ).stdout.strip()
+            ),
+            40,
+            "a failed task",
+        )
         poll(lambda: any(f.kind == "task-failing" for f in a_pass()), 40, "task-failing")
         failing = next(f for f in found if f.kind == "task-failing")
         assert failing.name == "crash" and failing.exit_code == 3
