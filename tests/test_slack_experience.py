@@ -74,7 +74,7 @@ def test_pull_progress_edits_one_message_at_most_once_a_second(
     registry: Registry,
     log_dir: Path,
 ) -> None:
-    reference = f"{registry.address}/team/big:1.0"
+    reference = f"{registry.address}/progress/big:1.0"
     clean_engine.import_busybox(reference, extra=os.urandom(64 << 20))
     clean_engine.cli("login", "-u", REGISTRY_USER, "-p", REGISTRY_PASSWORD, registry.address)
     clean_engine.cli("push", reference)

@@ -28,7 +28,7 @@ def dockhand(text: str, stdin: str = "", **env: str) -> subprocess.CompletedProc
 def test_login_from_stdin_then_pull_a_private_image(
     clean_engine: Engine, registry: Registry, redis_server: RedisServer
 ) -> None:
-    reference = f"{registry.address}/team/private:1"
+    reference = f"{registry.address}/logins/private:1"
     clean_engine.import_busybox(reference)
     clean_engine.cli("login", "-u", REGISTRY_USER, "-p", REGISTRY_PASSWORD, registry.address)
     clean_engine.cli("push", reference)
