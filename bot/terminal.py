@@ -38,6 +38,7 @@ from handlers.results import (
     Result,
     Table,
     TagResult,
+    TextResult,
 )
 from handlers.template import TemplateError, align_columns
 
@@ -170,8 +171,10 @@ def _stdout_of(result: Result) -> str:
         parts += format_facts(result.facts())
     if result.body():
         parts.append(result.body())
-    # Help and Dockhand's own answers: the command named as the CLI's users type it.
-    return _text(_as_cli("\n".join(parts)))
+    shown = "\n".join(parts)
+    # Help (Dockhand's own words): the command named as the CLI's users type it. Nothing
+    # else: an engine's or a container's text is printed as it came.
+    return _text(_as_cli(shown) if isinstance(result, TextResult) else shown)
 
 
 def stdout_text(shown: Reply | Result) -> str:
